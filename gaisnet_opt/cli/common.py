@@ -1,0 +1,36 @@
+"""What every CLI command shares: bad input exits 2 with the problems, no traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from gaisnet_opt.errors import InputError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Logs and pipes get wide tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+EXIT_BAD_INPUT = 2
+
+
+def reports_bad_input(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn an InputError into its message on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper

@@ -1,0 +1,277 @@
+"""The cost model (SPEC §4): the one place a plan's latency, energy, communication and memory are computed.
+
+Every solver, the plan checker and the validator's predictions call these
+functions; none re-derives a figure. A missing link costs infinite time (the
+checker says which link); a zero-byte transfer costs nothing and needs no link.
+
+Fine-tuning cluster, members k = 1..K with unit ranges R_k, batch B, I local
+iterations, effective compute F_k (an edge server's FLOP/s divided by its slots):
+  fwd_k = B·Σ_{u∈R_k} fwd_flops[u] / F_k            bwd_k likewise
+  hop k→k+1: B·out_bytes[last(R_k)]·8 / rate(k, k+1), back with grad_bytes
+  T_iter = Σ_k (fwd_k + bwd_k) + Σ hops              (serial split learning)
+  T_dl = max_k tunable_bytes(R_k)·8 / downlink(k)    (edge-held units need none)
+  T_ul likewise over uplinks;  T_c = T_dl + I·T_iter + T_ul
+Inference cluster on Q samples: T_dl (unless cached) + Q·Σ fwd / F + forward hops
++ the result (Q·out_bytes of the last unit) returned from the end to the start.
+Energy = FLOPs · J/FLOP of the node that computes + seconds on air · the
+sender's transmit power. Memory of a member = frozen bytes + tunable bytes ·
+(1 + 1 gradient + optimizer states) + batch · saved activations (fine-tuning),
+or frozen + tunable + batch · peak working activations (inference).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gaisnet_opt.plan import Cluster, ClusterKind, Plan
+from gaisnet_opt.result import Objective
+from gaisnet_opt.scenario import Node, Scenario
+
+BITS_PER_BYTE = 8
+
+
+@dataclass(frozen=True)
+class MemberCost:
+    """One chain member's share of one iteration (fine-tuning) or of the whole request (inference)."""
+
+    node: str
+    first: int
+    last: int
+    flops_per_s: float
+    fwd_flops: float
+    bwd_flops: float
+    fwd_s: float
+    bwd_s: float
+    delivery_bytes: float
+    delivery_s: float
+    upload_bytes: float
+    upload_s: float
+    memory_bytes: float
+    memory_capacity_bytes: float
+
+
+@dataclass(frozen=True)
+class HopCost:
+    """What crosses src → dst per iteration (and back, for fine-tuning)."""
+
+    src: str
+    dst: str
+    fwd_bytes: float
+    fwd_s: float
+    bwd_bytes: float
+    bwd_s: float
+
+
+@dataclass(frozen=True)
+class ClusterCost:
+    """A cluster's latency breakdown, energy, communication and memory for one round."""
+
+    kind: ClusterKind
+    server: str | None
+    iterations: int
+    members: tuple[MemberCost, ...]
+    hops: tuple[HopCost, ...]
+    return_hop: HopCost | None
+    delivery_s: float
+    iteration_s: float
+    upload_s: float
+    latency_s: float
+    bottleneck_s: float
+    compute_energy_j: float
+    tx_energy_j: float
+    comm_bytes: float
+    memory_bytes: float
+
+    @property
+    def energy_j(self) -> float:
+        return self.compute_energy_j + self.tx_energy_j
+
+
+@dataclass(frozen=True)
+class RoundCost:
+    """The key metrics of one round (paper §III.C.2, III.D.2) over all clusters."""
+
+    clusters: tuple[ClusterCost, ...]
+    latency_s: float
+    finetune_latency_s: float
+    inference_latency_s: float
+    energy_j: float
+    comm_bytes: float
+    memory_bytes: float
+    samples: int
+    classes: int
+
+
+def effective_flops(node: Node) -> float:
+    """FLOP/s one cluster gets on `node`: an edge server splits its compute over its slots."""
+    return node.flops / node.slots
+
+
+def transfer_s(n_bytes: float, rate_bps: float | None) -> float:
+    """Seconds to send `n_bytes` at `rate_bps`; nothing to send costs nothing, no link costs infinity."""
+    if n_bytes <= 0:
+        return 0.0
+    if rate_bps is None:
+        return math.inf
+    return n_bytes * BITS_PER_BYTE / rate_bps
+
+
+def _joules(seconds: float, watts: float) -> float:
+    return 0.0 if seconds == 0 else seconds * watts
+
+
+def resolve_server(scenario: Scenario, cluster: Cluster) -> str | None:
+    """The edge server that delivers to and aggregates `cluster`.
+
+    The cluster's own choice, else an edge server in its chain, else the first
+    one its start point reaches, else the first in the scenario.
+    """
+    if cluster.server is not None:
+        return cluster.server
+    for node in cluster.chain:
+        if node in scenario.node and scenario.node[node].kind == "edge":
+            return node
+    reached = scenario.servers_of(cluster.start) if cluster.start in scenario.node else []
+    if reached:
+        return reached[0]
+    return scenario.edges[0].id if scenario.edges else None
+
+
+def batch_samples(scenario: Scenario, kind: ClusterKind, start: str) -> int:
+    """Samples one pass processes: B for fine-tuning, the request's Q for inference."""
+    if kind == "finetune":
+        return scenario.training.batch_size
+    request = scenario.node[start].request
+    return 0 if request is None else request.samples
+
+
+def member_memory(scenario: Scenario, kind: ClusterKind, first: int, last: int, samples: int) -> float:
+    """Bytes a member holding units first..last needs (SPEC §3)."""
+    sums, units = scenario.profile.prefix, scenario.profile.units
+    frozen = sums.total("frozen_param_bytes", first, last)
+    tunable = sums.total("tunable_param_bytes", first, last)
+    if kind == "finetune":
+        copies = 2 + scenario.training.optimizer_states  # value, gradient, optimizer states
+        return frozen + tunable * copies + samples * sums.total("train_mem_bytes", first, last)
+    working = max((u.infer_mem_bytes for u in units[first : last + 1]), default=0.0)
+    return frozen + tunable + min(samples, scenario.training.batch_size) * working
+
+
+def member_cost(
+    scenario: Scenario, kind: ClusterKind, node_id: str, first: int, last: int, server: str | None, samples: int,
+    cached: bool = False,
+) -> MemberCost:
+    """Compute, delivery/upload and memory of one member over `samples` samples."""
+    node = scenario.node[node_id]
+    sums = scenario.profile.prefix
+    flops = effective_flops(node)
+    fwd = samples * sums.total("fwd_flops", first, last)
+    bwd = samples * sums.total("bwd_flops", first, last) if kind == "finetune" else 0.0
+    tunable = sums.total("tunable_param_bytes", first, last)
+    moves = node.kind == "client" and not cached
+    link = scenario.server_link.get((node_id, server)) if server is not None else None
+    dl_bytes = tunable if moves else 0.0
+    ul_bytes = tunable if moves and kind == "finetune" else 0.0
+    return MemberCost(
+        node=node_id, first=first, last=last, flops_per_s=flops,
+        fwd_flops=fwd, bwd_flops=bwd, fwd_s=fwd / flops, bwd_s=bwd / flops,
+        delivery_bytes=dl_bytes, delivery_s=transfer_s(dl_bytes, link.downlink_bps if link else None),
+        upload_bytes=ul_bytes, upload_s=transfer_s(ul_bytes, link.uplink_bps if link else None),
+        memory_bytes=member_memory(scenario, kind, first, last, samples),
+        memory_capacity_bytes=node.memory_bytes,
+    )
+
+
+def hop_cost(scenario: Scenario, kind: ClusterKind, src: str, dst: str, last_unit: int, samples: int) -> HopCost:
+    """The smashed data of unit `last_unit` sent src → dst, and its gradient back (fine-tuning)."""
+    unit = scenario.profile.units[last_unit]
+    fwd_bytes = samples * unit.out_bytes
+    bwd_bytes = samples * unit.grad_bytes if kind == "finetune" else 0.0
+    return HopCost(
+        src=src, dst=dst,
+        fwd_bytes=fwd_bytes, fwd_s=transfer_s(fwd_bytes, scenario.rate(src, dst)),
+        bwd_bytes=bwd_bytes, bwd_s=transfer_s(bwd_bytes, scenario.rate(dst, src)),
+    )
+
+
+def cluster_cost(scenario: Scenario, cluster: Cluster) -> ClusterCost:
+    """Latency breakdown, energy, communication and memory of one cluster (SPEC §4)."""
+    kind, server = cluster.kind, resolve_server(scenario, cluster)
+    samples = batch_samples(scenario, kind, cluster.start)
+    request = scenario.node[cluster.start].request
+    cached = kind == "inference" and request is not None and request.cached
+    members = tuple(member_cost(scenario, kind, m.node, m.first, m.last, server, samples, cached) for m in cluster.members)
+    hops = tuple(
+        hop_cost(scenario, kind, a.node, b.node, a.last, samples) for a, b in zip(cluster.members, cluster.members[1:])
+    )
+    return_hop = None
+    if kind == "inference" and len(members) > 1:
+        return_hop = hop_cost(scenario, kind, cluster.end, cluster.start, cluster.members[-1].last, samples)
+    outgoing = [*hops, return_hop]  # member k's outgoing hop; the end's is the return (or none)
+
+    iterations = scenario.training.local_iters if kind == "finetune" else 1
+    delivery = max(m.delivery_s for m in members)
+    upload = max(m.upload_s for m in members)
+    iteration = sum(m.fwd_s + m.bwd_s for m in members) + sum(h.fwd_s + h.bwd_s for h in outgoing if h is not None)
+    bottleneck = max(
+        m.fwd_s + m.bwd_s + (0.0 if h is None else h.fwd_s + h.bwd_s) for m, h in zip(members, outgoing)
+    )
+
+    nodes = scenario.node
+    server_power = nodes[server].tx_power_w if server is not None else 0.0
+    compute_j = iterations * sum((m.fwd_flops + m.bwd_flops) * nodes[m.node].energy_per_flop for m in members)
+    hop_j = sum(
+        _joules(h.fwd_s, nodes[h.src].tx_power_w) + _joules(h.bwd_s, nodes[h.dst].tx_power_w)
+        for h in outgoing if h is not None
+    )
+    link_j = sum(_joules(m.delivery_s, server_power) + _joules(m.upload_s, nodes[m.node].tx_power_w) for m in members)
+    hop_bytes = sum(h.fwd_bytes + h.bwd_bytes for h in outgoing if h is not None)
+    return ClusterCost(
+        kind=kind, server=server, iterations=iterations, members=members, hops=hops, return_hop=return_hop,
+        delivery_s=delivery, iteration_s=iteration, upload_s=upload,
+        latency_s=delivery + iterations * iteration + upload,
+        bottleneck_s=bottleneck,
+        compute_energy_j=compute_j,
+        tx_energy_j=iterations * hop_j + link_j,
+        comm_bytes=iterations * hop_bytes + sum(m.delivery_bytes + m.upload_bytes for m in members),
+        memory_bytes=sum(m.memory_bytes for m in members),
+    )
+
+
+def round_cost(scenario: Scenario, plan: Plan) -> RoundCost:
+    """All clusters of a plan; the round lasts as long as its slowest cluster (synchronous FedAvg)."""
+    clusters = tuple(cluster_cost(scenario, c) for c in plan.clusters)
+
+    def slowest(kind: str | None) -> float:
+        return max((c.latency_s for c in clusters if kind in (None, c.kind)), default=0.0)
+
+    sources = [scenario.node[c.start].data for c in plan.clusters if c.kind == "finetune"]
+    sources = [d for d in sources if d is not None]
+    return RoundCost(
+        clusters=clusters,
+        latency_s=slowest(None),
+        finetune_latency_s=slowest("finetune"),
+        inference_latency_s=slowest("inference"),
+        energy_j=sum(c.energy_j for c in clusters),
+        comm_bytes=sum(c.comm_bytes for c in clusters),
+        memory_bytes=sum(c.memory_bytes for c in clusters),
+        samples=sum(d.samples for d in sources),
+        classes=len({k for d in sources for k in d.classes}),
+    )
+
+
+def objective_value(cost: RoundCost, objective: Objective) -> float:
+    """The value of `objective` for a costed plan (SPEC §5); deadlines are the checker's concern (rule `deadline`)."""
+    match objective.kind:
+        case "latency":
+            return cost.latency_s
+        case "energy":
+            return cost.energy_j
+        case "weighted":
+            return objective.alpha * cost.latency_s + objective.beta * cost.energy_j
+        case "coverage":
+            return float(cost.samples if objective.coverage_of == "samples" else cost.classes)
+        case "bottleneck":
+            return max((c.bottleneck_s for c in cost.clusters), default=0.0)
+    raise ValueError(f"unknown objective kind {objective.kind!r}")

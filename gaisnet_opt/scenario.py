@@ -1,0 +1,228 @@
+"""The scenario of one planning round (SPEC §2): nodes, links, training, services.
+
+Cross-references (links naming nodes, one link per pair, ...) are checked
+when a scenario is built, so every solver may trust its input. Each problem
+is reported with its field path, e.g. ``d2d.3.dst: unknown node 'c99'``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from gaisnet_opt.errors import FieldProblem, raise_problems
+from gaisnet_opt.profile import ModelProfile
+
+NodeId = str
+
+OPTIMIZER_STATES: dict[str, int] = {"sgd": 0, "sgdm": 1, "adam": 2}
+"""Optimizer state values kept per tunable parameter (SPEC §2)."""
+
+
+class DataSource(BaseModel):
+    """Local training data of a client: it can start a fine-tuning cluster."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    samples: PositiveInt
+    classes: tuple[int, ...] = Field(min_length=1, description="class labels present in the local data")
+
+
+class InferenceRequest(BaseModel):
+    """A client's request to classify `samples` inputs this round."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    samples: PositiveInt
+    cached: bool = Field(default=False, description="tunable modules already on the chain: no delivery")
+
+
+class Node(BaseModel):
+    """A client or an edge server with its effective resources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: NodeId = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    kind: Literal["client", "edge"]
+    device: str = Field(default="", description="device class label, informative")
+    flops: PositiveFloat = Field(description="effective compute, FLOP/s")
+    memory_bytes: PositiveFloat = Field(description="memory available for the model, bytes")
+    energy_per_flop: NonNegativeFloat = Field(description="J/FLOP")
+    tx_power_w: NonNegativeFloat = Field(description="transmit power, W")
+    position: tuple[float, float] | None = Field(default=None, description="metres")
+    slots: PositiveInt = Field(default=1, description="clusters an edge server serves at once")
+    data: DataSource | None = None
+    request: InferenceRequest | None = None
+
+
+class D2DLink(BaseModel):
+    """A directed device-to-device link between two clients."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    src: NodeId
+    dst: NodeId
+    rate_bps: PositiveFloat
+
+
+class ServerLink(BaseModel):
+    """A client's cellular link to an edge server, both directions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: NodeId
+    server: NodeId
+    uplink_bps: PositiveFloat
+    downlink_bps: PositiveFloat
+
+
+class Training(BaseModel):
+    """How each fine-tuning cluster trains within a round."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: PositiveInt = 16
+    local_iters: PositiveInt = Field(default=10, description="iterations per round (I)")
+    optimizer: Literal["sgd", "sgdm", "adam"] = "adam"
+
+    @property
+    def optimizer_states(self) -> int:
+        return OPTIMIZER_STATES[self.optimizer]
+
+
+class FinetuneService(BaseModel):
+    """The fine-tuning service of this round: how many clusters, by when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_clusters: PositiveInt = 1
+    max_clusters: PositiveInt | None = Field(default=None, description="None: as many as data sources")
+    deadline_s: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> FinetuneService:
+        if self.max_clusters is not None and self.max_clusters < self.min_clusters:
+            raise_problems(
+                "FinetuneService",
+                [FieldProblem(("max_clusters",), f"must be >= min_clusters ({self.min_clusters})", self.max_clusters)],
+            )
+        return self
+
+
+class Scenario(BaseModel):
+    """Everything one planning round needs; self-contained, so a plan can be checked anywhere."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "scenario"
+    nodes: tuple[Node, ...] = Field(min_length=1)
+    d2d: tuple[D2DLink, ...] = ()
+    server_links: tuple[ServerLink, ...] = ()
+    training: Training = Training()
+    finetune: FinetuneService | None = FinetuneService()
+    profile: ModelProfile
+    meta: dict[str, str | int | float] = Field(default_factory=dict, description="generator provenance")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        raise_problems("Scenario", list(_scenario_problems(self)))
+        return self
+
+    @cached_property
+    def node(self) -> dict[NodeId, Node]:
+        """Nodes by id."""
+        return {n.id: n for n in self.nodes}
+
+    @cached_property
+    def d2d_rate(self) -> dict[tuple[NodeId, NodeId], float]:
+        """D2D rate in bit/s by (src, dst)."""
+        return {(l.src, l.dst): l.rate_bps for l in self.d2d}
+
+    @cached_property
+    def server_link(self) -> dict[tuple[NodeId, NodeId], ServerLink]:
+        """Client-server link by (client, server)."""
+        return {(l.client, l.server): l for l in self.server_links}
+
+    @property
+    def clients(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "client"]
+
+    @property
+    def edges(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "edge"]
+
+    @property
+    def data_sources(self) -> list[Node]:
+        return [n for n in self.nodes if n.data is not None]
+
+    @property
+    def requesters(self) -> list[Node]:
+        return [n for n in self.nodes if n.request is not None]
+
+    def rate(self, src: NodeId, dst: NodeId) -> float | None:
+        """Rate in bit/s of the hop src → dst (D2D, uplink or downlink); None if unlinked."""
+        a, b = self.node[src], self.node[dst]
+        if a.kind == "client" and b.kind == "client":
+            return self.d2d_rate.get((src, dst))
+        if a.kind == "client" and b.kind == "edge":
+            link = self.server_link.get((src, dst))
+            return None if link is None else link.uplink_bps
+        if a.kind == "edge" and b.kind == "client":
+            link = self.server_link.get((dst, src))
+            return None if link is None else link.downlink_bps
+        return None
+
+    def servers_of(self, client: NodeId) -> list[NodeId]:
+        """Edge servers the client reaches, in scenario order."""
+        return [l.server for l in self.server_links if l.client == client]
+
+
+def _scenario_problems(s: Scenario):
+    seen: dict[str, int] = {}
+    for i, n in enumerate(s.nodes):
+        if n.id in seen:
+            yield FieldProblem(("nodes", i, "id"), f"duplicate node id '{n.id}' (first at nodes.{seen[n.id]})", n.id)
+        seen.setdefault(n.id, i)
+        if n.kind == "edge":
+            for attr in ("data", "request"):
+                if getattr(n, attr) is not None:
+                    yield FieldProblem(("nodes", i, attr), "only clients hold data or raise requests", attr)
+        elif n.slots != 1:
+            yield FieldProblem(("nodes", i, "slots"), "only edge servers have more than one slot", n.slots)
+    kinds = {n.id: n.kind for n in s.nodes}
+    if "edge" not in kinds.values():
+        yield FieldProblem(("nodes",), "at least one edge server (kind 'edge') is needed to deliver and aggregate", None)
+    pairs: set[tuple[str, str]] = set()
+    for i, l in enumerate(s.d2d):
+        for end in ("src", "dst"):
+            nid = getattr(l, end)
+            if nid not in kinds:
+                yield FieldProblem(("d2d", i, end), f"unknown node '{nid}'", nid)
+            elif kinds[nid] != "client":
+                yield FieldProblem(("d2d", i, end), f"'{nid}' is an edge server; D2D links join clients", nid)
+        if l.src == l.dst:
+            yield FieldProblem(("d2d", i), f"self-link on '{l.src}'", l.src)
+        if (l.src, l.dst) in pairs:
+            yield FieldProblem(("d2d", i), f"duplicate link {l.src} -> {l.dst}", l.src)
+        pairs.add((l.src, l.dst))
+    spairs: set[tuple[str, str]] = set()
+    for i, l in enumerate(s.server_links):
+        for end, want in (("client", "client"), ("server", "edge")):
+            nid = getattr(l, end)
+            if nid not in kinds:
+                yield FieldProblem(("server_links", i, end), f"unknown node '{nid}'", nid)
+            elif kinds[nid] != want:
+                yield FieldProblem(("server_links", i, end), f"'{nid}' is not a{'n edge server' if want == 'edge' else ' client'}", nid)
+        if (l.client, l.server) in spairs:
+            yield FieldProblem(("server_links", i), f"duplicate link {l.client} <-> {l.server}", l.client)
+        spairs.add((l.client, l.server))

@@ -1,0 +1,1 @@
+"""Exact methods and heuristics that turn a scenario into a plan (SPEC §7)."""
