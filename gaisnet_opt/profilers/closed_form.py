@@ -80,9 +80,8 @@ def closed_form_profile(cfg: VitConfig, bytes_per_value: int = 4) -> ModelProfil
             train_mem_bytes=2 * d * bpv, infer_mem_bytes=(d + c) * bpv,
         )
     )
-    kind = "deep" if cfg.deep else "shallow"
     return ModelProfile(
-        name=f"{cfg.name}-vpt{cfg.prompts}{kind}-c{c}",
+        name=cfg.profile_name,
         bytes_per_value=bpv,
         units=tuple(units),
         provenance=Provenance(

@@ -61,6 +61,11 @@ class VitConfig(BaseModel):
         """Tokens inside every layer: class token, patches and prompts."""
         return 1 + self.patches + self.prompts
 
+    @property
+    def profile_name(self) -> str:
+        """`<model>-vpt<P><deep|shallow>-c<C>`: the name of this config's profile (and its JSON file)."""
+        return f"{self.name}-vpt{self.prompts}{'deep' if self.deep else 'shallow'}-c{self.num_classes}"
+
     def has_prompt(self, layer: int) -> bool:
         """Whether block `layer` (1-based) owns a prompt module."""
         return self.prompts > 0 and (self.deep or layer == 1)
@@ -78,3 +83,28 @@ class VitConfig(BaseModel):
             name=model, img_size=int(match.group(3)), patch_size=int(match.group(2)), embed_dim=width,
             depth=depth, num_heads=heads, num_classes=num_classes, prompts=prompts, deep=deep,
         )
+
+
+DIGITS_VIT = VitConfig(
+    name="vit_digits_patch2_8", img_size=8, patch_size=2, in_chans=1, embed_dim=64, depth=4,
+    num_heads=4, num_classes=10, prompts=4, deep=True,
+)
+"""The tiny prompted ViT the validator trains on scikit-learn digits (8×8 grayscale, 10 classes):
+small enough to fine-tune for real on 2 CPU cores, same unit chain as ViT-B/16."""
+
+NAMED_CONFIGS: dict[str, VitConfig] = {DIGITS_VIT.name: DIGITS_VIT}
+"""Configs that are not timm models, reachable by name like timm names are."""
+
+
+def config_for(
+    model: str | VitConfig, *, prompts: int | None = None, deep: bool | None = None, num_classes: int | None = None,
+) -> VitConfig:
+    """The config of a timm name, a named config or a VitConfig, with the given fields replaced (and re-validated)."""
+    if isinstance(model, VitConfig):
+        base = model
+    elif model in NAMED_CONFIGS:
+        base = NAMED_CONFIGS[model]
+    else:
+        base = VitConfig.from_timm_name(model)
+    changes = {k: v for k, v in (("prompts", prompts), ("deep", deep), ("num_classes", num_classes)) if v is not None}
+    return VitConfig.model_validate(base.model_dump() | changes)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations
@@ -175,17 +176,32 @@ def _bounded_compositions(bounds: list[int], total: int) -> int:
     return poly[total] if total < len(poly) else 0
 
 
-def lookahead_action(core: Core, levels: np.ndarray, row: np.ndarray, future: np.ndarray | None, space: StateSpace, tol: float) -> Action:
-    """The first action (tie-break order) maximizing immediate profit + future[next state]; MSIP when future is None."""
+def lookahead_action(
+    core: Core, levels: np.ndarray, row: np.ndarray, tol: float, future: Callable[[np.ndarray], float] | None = None
+) -> Action:
+    """The first action (tie-break order) maximizing immediate profit + future(next levels); MSIP when future is None."""
     best, best_q = None, -np.inf
     for action in feasible_actions(core, levels, row):
-        q = action.profit(core, levels)
-        if future is not None:
-            q += future[space.index(action.apply(levels))]
+        q = action.profit(core, levels) + (future(action.apply(levels)) if future else 0.0)
         if q > best_q + tol:
             best, best_q = action, q
     assert best is not None, "every state has a feasible action"
     return best
+
+
+def follow(
+    instance: ScheduleInstance, demand: np.ndarray, future: Callable[[int, np.ndarray], float] | None = None
+) -> list[Action]:
+    """The actions of the lookahead policy with value future(t, levels) of starting round t at `levels`."""
+    core = instance.core
+    tol = tolerance(core, len(demand))
+    levels = np.zeros(core.n_models, dtype=np.int64)
+    actions = []
+    for t, row in enumerate(demand):
+        action = lookahead_action(core, levels, row, tol, None if future is None else lambda lv, t=t: future(t + 1, lv))
+        actions.append(action)
+        levels = action.apply(levels)
+    return actions
 
 
 def solve_dp(instance: ScheduleInstance, demand: np.ndarray | None = None) -> ScheduleResult:
@@ -197,13 +213,7 @@ def solve_dp(instance: ScheduleInstance, demand: np.ndarray | None = None) -> Sc
     space = StateSpace(core)
     values, ways = value_functions(space, demand.astype(float), count=True)
     assert ways is not None
-    tol = tolerance(core, len(demand))
-    levels = np.zeros(core.n_models, dtype=np.int64)
-    actions = []
-    for t, row in enumerate(demand):
-        action = lookahead_action(core, levels, row, values[t + 1], space, tol)
-        actions.append(action)
-        levels = action.apply(levels)
+    actions = follow(instance, demand, lambda t, lv: float(values[t][space.index(lv)]))
     n_optimal = float(ways[0])
     result = replay(
         instance,
@@ -215,5 +225,5 @@ def solve_dp(instance: ScheduleInstance, demand: np.ndarray | None = None) -> Sc
         time_s=time.perf_counter() - start,
         optimal_schedules=OptimalSchedules(count=int(n_optimal), exact=n_optimal < 2.0**53, tie_break=TIE_BREAK),
     )
-    assert abs(result.total - values[0][0]) <= tol, "the tie-break path reaches the optimum"
+    assert abs(result.total - values[0][0]) <= tolerance(core, len(demand)), "the tie-break path reaches the optimum"
     return result

@@ -1,0 +1,74 @@
+"""One entry point per question: a policy's schedule (`solve_schedule`) and policies side by side (`compare_policies`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import numpy as np
+
+from gaisnet_opt.schedule.dp import solve_dp
+from gaisnet_opt.schedule.instance import ScheduleInstance
+from gaisnet_opt.schedule.milp import solve_milp
+from gaisnet_opt.schedule.policies import random_summary, solve_msip, solve_random
+from gaisnet_opt.schedule.result import Comparison, PolicySummary, ScheduleResult
+from gaisnet_opt.schedule.rolling import solve_rolling
+
+Policy = Literal["mlcp", "mlcp-milp", "msip", "rs", "rolling"]
+POLICIES: tuple[Policy, ...] = get_args(Policy)
+
+
+def solve_schedule(
+    instance: ScheduleInstance,
+    policy: Policy = "mlcp",
+    *,
+    seed: int = 0,
+    demand: np.ndarray | None = None,
+    window: int | None = None,
+) -> ScheduleResult:
+    """`policy`'s schedule on the known requests, or on `demand` counts (T, M), or, for a forecast-only
+    instance, on the request sequence sampled with `seed`. `seed` also drives RS."""
+    if demand is None:
+        demand = instance.demand() if instance.requests is not None else instance.sample_demand(seed)
+    match policy:
+        case "mlcp":
+            return solve_dp(instance, demand)
+        case "mlcp-milp":
+            return solve_milp(instance, demand)
+        case "msip":
+            return solve_msip(instance, demand)
+        case "rs":
+            return solve_random(instance, seed, demand)
+        case "rolling":
+            return solve_rolling(instance, demand, window)
+    raise ValueError(f"unknown policy '{policy}' (one of {', '.join(POLICIES)})")
+
+
+def applicable_policies(instance: ScheduleInstance) -> tuple[Policy, ...]:
+    """Every policy the instance supports: rolling horizon needs a forecast."""
+    return tuple(p for p in POLICIES if p != "rolling" or instance.forecast is not None)
+
+
+def compare_policies(
+    instance: ScheduleInstance,
+    policies: Sequence[Policy] | None = None,
+    *,
+    seed: int = 0,
+    runs: int = 1000,
+    window: int | None = None,
+) -> Comparison:
+    """Each policy's single schedule (with `seed`), and summaries over `runs` seeds: RS's seeds on the known
+    requests, or every policy over request sequences sampled from the forecast (the MILP is left out there:
+    it equals the DP)."""
+    chosen = tuple(policies or applicable_policies(instance))
+    results = tuple(solve_schedule(instance, p, seed=seed, window=window) for p in chosen)
+    summaries: list[PolicySummary] = []
+    if instance.requests is not None:
+        if "rs" in chosen:
+            summaries.append(random_summary(instance, seed, runs))
+    else:
+        samples = [instance.sample_demand(seed + i) for i in range(runs)]
+        for p in (p for p in chosen if p != "mlcp-milp"):
+            totals = [solve_schedule(instance, p, seed=seed + i, demand=d, window=window).total for i, d in enumerate(samples)]
+            summaries.append(PolicySummary.of(p, {"window": window} if p == "rolling" else {}, seed, totals))
+    return Comparison(instance=instance.name, results=results, summaries=tuple(summaries))

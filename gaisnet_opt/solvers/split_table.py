@@ -1,0 +1,277 @@
+"""Per-segment and per-hop figures of the cost model, precomputed once for every split method.
+
+Splitting a chain is a choice among segments (a node holding units
+first..last) and hops (the smashed data of a unit sent from one node to a
+later one). The DP, the MILP and the CP-SAT model all read their arc weights
+and coefficients from here, and every figure here comes from
+`gaisnet_opt.cost.member_cost` / `hop_cost`, so no method re-derives the
+cost model. `SplitTable` is keyed by node, not by chain position, so the
+clustering search can reuse it across chains; `SplitInstance` applies one
+chain's position rules (embed on the start point, head on the end point)
+and one objective's weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from gaisnet_opt.cost import batch_samples, hop_cost, member_cost, resolve_server
+from gaisnet_opt.plan import Cluster, ClusterKind, Member
+from gaisnet_opt.result import Objective
+from gaisnet_opt.scenario import Scenario
+
+INF = math.inf
+
+
+def _joules(seconds: float, watts: float) -> float:
+    """Energy of a transmission; nothing sent costs nothing (even at infinite time on no link)."""
+    return 0.0 if seconds == 0 else seconds * watts
+
+
+@dataclass(frozen=True)
+class NodeSegments:
+    """One node's figures for every range first..last, as `[first][last]` lists (upper triangle used).
+
+    `iter_s`: compute seconds per iteration (fine-tuning) or per request (inference);
+    `delivery_s`/`upload_s`: tunable modules from/to the edge server; `energy_j`:
+    compute over all iterations plus delivery/upload air time; `ok`: the memory
+    fits and the server link exists where tunable bytes move.
+    """
+
+    node: str
+    iter_s: list[list[float]]
+    delivery_s: list[list[float]]
+    upload_s: list[list[float]]
+    energy_j: list[list[float]]
+    memory_bytes: list[list[float]]
+    capacity_bytes: float
+    ok: list[list[bool]]
+
+
+@dataclass(frozen=True)
+class HopRow:
+    """The hop src → dst after each unit u: seconds per iteration (forward + backward) and round energy."""
+
+    src: str
+    dst: str
+    iter_s: list[float]
+    energy_j: list[float]
+
+    def ok(self, u: int) -> bool:
+        return self.iter_s[u] < INF
+
+
+@dataclass
+class SplitTable:
+    """Cost-model figures for clusters of one kind, edge server and sample count, filled lazily per node.
+
+    Build it with `SplitTable.for_start` (or `for_chain`); a clustering search
+    may keep one table per (kind, server, start sample count) and call the DP on
+    many chains.
+    """
+
+    scenario: Scenario
+    kind: ClusterKind
+    server: str | None
+    samples: int
+    cached: bool = False
+    _segments: dict[str, NodeSegments] = field(default_factory=dict, repr=False)
+    _hops: dict[tuple[str, str], HopRow] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_chain(cls, scenario: Scenario, kind: ClusterKind, chain: list[str], server: str | None = None) -> SplitTable:
+        """The table the cost model would use for a cluster on `chain` (its server resolved as the cost model does)."""
+        probe = Cluster(kind=kind, members=tuple(Member(node=c, first=0, last=0) for c in chain), server=server)
+        request = scenario.node[chain[0]].request
+        return cls(
+            scenario=scenario, kind=kind, server=resolve_server(scenario, probe),
+            samples=batch_samples(scenario, kind, chain[0]),
+            cached=kind == "inference" and request is not None and request.cached,
+        )
+
+    @property
+    def n_units(self) -> int:
+        return self.scenario.profile.n_units
+
+    @property
+    def iterations(self) -> int:
+        return self.scenario.training.local_iters if self.kind == "finetune" else 1
+
+    def segments(self, node: str) -> NodeSegments:
+        """Every range's figures on `node`, from `member_cost`."""
+        if node not in self._segments:
+            self._segments[node] = self._build_segments(node)
+        return self._segments[node]
+
+    def hops(self, src: str, dst: str) -> HopRow:
+        """Every unit's hop src → dst, from `hop_cost`."""
+        if (src, dst) not in self._hops:
+            self._hops[(src, dst)] = self._build_hops(src, dst)
+        return self._hops[(src, dst)]
+
+    def return_hop(self, end: str, start: str) -> tuple[float, float]:
+        """Seconds and joules of an inference result sent back from `end` to `start` (none for one node)."""
+        if self.kind != "inference" or end == start:
+            return 0.0, 0.0
+        hop = hop_cost(self.scenario, self.kind, end, start, self.n_units - 1, self.samples)
+        return hop.fwd_s, _joules(hop.fwd_s, self.scenario.node[end].tx_power_w)
+
+    def _build_segments(self, node: str) -> NodeSegments:
+        n, s, it = self.n_units, self.scenario, self.iterations
+        grid = lambda v: [[v] * n for _ in range(n)]  # noqa: E731
+        iter_s, dl, ul, energy, mem, ok = grid(INF), grid(INF), grid(INF), grid(INF), grid(INF), grid(False)
+        epf, watts = s.node[node].energy_per_flop, s.node[node].tx_power_w
+        server_w = s.node[self.server].tx_power_w if self.server is not None else 0.0
+        capacity = s.node[node].memory_bytes
+        for f in range(n):
+            for l in range(f, n):
+                m = member_cost(s, self.kind, node, f, l, self.server, self.samples, self.cached)
+                iter_s[f][l], dl[f][l], ul[f][l], mem[f][l] = m.fwd_s + m.bwd_s, m.delivery_s, m.upload_s, m.memory_bytes
+                ok[f][l] = m.memory_bytes <= capacity and m.delivery_s < INF and m.upload_s < INF
+                if ok[f][l]:
+                    energy[f][l] = (
+                        it * (m.fwd_flops + m.bwd_flops) * epf + _joules(m.delivery_s, server_w) + _joules(m.upload_s, watts)
+                    )
+        return NodeSegments(node, iter_s, dl, ul, energy, mem, capacity, ok)
+
+    def _build_hops(self, src: str, dst: str) -> HopRow:
+        s, it = self.scenario, self.iterations
+        src_w, dst_w = s.node[src].tx_power_w, s.node[dst].tx_power_w
+        iter_s, energy = [], []
+        for u in range(self.n_units - 1):
+            h = hop_cost(s, self.kind, src, dst, u, self.samples)
+            t = h.fwd_s + h.bwd_s
+            iter_s.append(t)
+            energy.append(it * (_joules(h.fwd_s, src_w) + _joules(h.bwd_s, dst_w)) if t < INF else INF)
+        return HopRow(src, dst, iter_s, energy)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How an objective prices a plan: `time`·latency + `energy`·joules, or the slowest stage (`bottleneck`)."""
+
+    form: Literal["sum", "bottleneck"]
+    time: float = 0.0
+    energy: float = 0.0
+
+    @classmethod
+    def of(cls, objective: Objective) -> Weights:
+        match objective.kind:
+            case "latency":
+                return cls("sum", 1.0, 0.0)
+            case "energy":
+                return cls("sum", 0.0, 1.0)
+            case "weighted":
+                return cls("sum", objective.alpha, objective.beta)
+            case "bottleneck":
+                return cls("bottleneck")
+        raise ValueError(f"objective '{objective.kind}' does not depend on the split (it is fixed by the start point)")
+
+
+@dataclass(frozen=True)
+class Seg:
+    """Chain member `m` holding units first..last: additive cost, weighted delivery/upload seconds, stage seconds."""
+
+    m: int
+    first: int
+    last: int
+    cost: float
+    dl: float
+    ul: float
+    stage: float
+
+
+@dataclass(frozen=True)
+class Hop:
+    """Member `a` hands unit `u`'s output to member `b` (skipping those between): additive cost and stage seconds."""
+
+    a: int
+    b: int
+    u: int
+    cost: float
+    stage: float
+
+
+@dataclass
+class SplitInstance:
+    """One chain and one objective over a `SplitTable`: the arcs every exact method optimizes over.
+
+    A plan is a path start(0, 0) -seg-> end(m, l+1) -hop-> start(b, l+1) ...
+    ending with the end member holding the head. Sum objectives price it
+    Σ seg.cost + Σ hop.cost + max seg.dl + max seg.ul + `constant`; the
+    bottleneck objective max over members of (seg.stage + outgoing hop.stage),
+    the end member's outgoing stage being `return_stage`.
+    """
+
+    table: SplitTable
+    chain: list[str]
+    weights: Weights
+    segs: list[Seg]
+    hops: list[Hop]
+    constant: float
+    return_stage: float
+
+    @classmethod
+    def build(cls, table: SplitTable, chain: list[str], objective: Objective) -> SplitInstance:
+        """Read the arcs of `chain` off `table` (invalid segments and missing links are left out)."""
+        w = Weights.of(objective)
+        n, k = table.n_units, len(chain)
+        it = table.iterations
+        segs: list[Seg] = []
+        for m, node in enumerate(chain):
+            t = table.segments(node)
+            firsts = [0] if m == 0 else range(1, n)
+            for f in firsts:
+                lasts = [n - 1] if m == k - 1 else range(f, n - 1)
+                for l in lasts:
+                    if l < f or not t.ok[f][l]:
+                        continue
+                    segs.append(Seg(
+                        m, f, l, cost=w.time * it * t.iter_s[f][l] + w.energy * t.energy_j[f][l],
+                        dl=w.time * t.delivery_s[f][l], ul=w.time * t.upload_s[f][l], stage=t.iter_s[f][l],
+                    ))
+        hops: list[Hop] = []
+        for a in range(k - 1):
+            for b in range(a + 1, k):
+                row = table.hops(chain[a], chain[b])
+                for u in range(n - 1):
+                    if row.ok(u):
+                        hops.append(Hop(a, b, u, cost=w.time * it * row.iter_s[u] + w.energy * row.energy_j[u], stage=row.iter_s[u]))
+        ret_s, ret_j = table.return_hop(chain[-1], chain[0])
+        return cls(table, chain, w, segs, hops, constant=w.time * ret_s + w.energy * ret_j, return_stage=ret_s)
+
+    @property
+    def n_units(self) -> int:
+        return self.table.n_units
+
+    @property
+    def n_members(self) -> int:
+        return len(self.chain)
+
+    @cached_property
+    def segs_from(self) -> dict[tuple[int, int], list[Seg]]:
+        """Segments by (member, first unit), in increasing last unit."""
+        out: defaultdict[tuple[int, int], list[Seg]] = defaultdict(list)
+        for s in self.segs:
+            out[(s.m, s.first)].append(s)
+        return out
+
+    @cached_property
+    def hops_from(self) -> dict[tuple[int, int], list[Hop]]:
+        """Hops by (sending member, last unit sent), in increasing receiving member."""
+        out: defaultdict[tuple[int, int], list[Hop]] = defaultdict(list)
+        for h in self.hops:
+            out[(h.a, h.u)].append(h)
+        return out
+
+    def members(self, segs: list[Seg]) -> tuple[Member, ...]:
+        """The plan's members for a path's segments."""
+        return tuple(Member(node=self.chain[s.m], first=s.first, last=s.last) for s in sorted(segs, key=lambda s: s.m))
+
+    def cluster(self, segs: list[Seg]) -> Cluster:
+        """The cluster of a path, with its edge server made explicit (skipped members must not change it)."""
+        return Cluster(kind=self.table.kind, members=self.members(segs), server=self.table.server)

@@ -1,0 +1,96 @@
+"""Documents round-trip losslessly; bad input names the field path and the reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gaisnet_opt.errors import InputError
+from gaisnet_opt.generator import generate
+from gaisnet_opt.io import dumps, load, parse_document, save, validate
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.profile import ModelProfile
+from gaisnet_opt.result import SolveResult
+from gaisnet_opt.scenario import Scenario
+from gaisnet_opt.solvers.greedy_chains import solve_greedy
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_round_trip_is_lossless(tmp_path, suffix):
+    scenario = generate(12, seed=3)
+    result = solve_greedy(scenario, clusters=2)
+    for model, obj in ((Scenario, scenario), (Plan, result.plan), (SolveResult, result), (ModelProfile, scenario.profile)):
+        path = tmp_path / f"doc{suffix}"
+        save(obj, path)
+        assert load(model, path) == obj
+
+
+def problems(model, data) -> dict[str, str]:
+    with pytest.raises(InputError) as info:
+        validate(model, data, "test")
+    return dict(info.value.problems)
+
+
+def scenario_dict() -> dict:
+    return json.loads(dumps(generate(5, seed=0)))
+
+
+def test_unknown_field_is_named():
+    data = scenario_dict()
+    data["training"]["batchsize"] = 4
+    assert "training.batchsize" in problems(Scenario, data)
+
+
+@pytest.mark.parametrize("field", ["flops", "memory_bytes"])
+def test_zero_or_negative_capacity_is_named(field):
+    for bad in (0, -1):
+        data = scenario_dict()
+        data["nodes"][2][field] = bad
+        got = problems(Scenario, data)
+        assert f"nodes[2].{field}" in got and "greater than 0" in got[f"nodes[2].{field}"]
+
+
+def test_link_naming_unknown_node_is_named():
+    data = scenario_dict()
+    data["d2d"][0]["dst"] = "c99"
+    data["server_links"][1]["server"] = "e7"
+    got = problems(Scenario, data)
+    assert got["d2d[0].dst"] == "unknown node 'c99'"
+    assert got["server_links[1].server"] == "unknown node 'e7'"
+
+
+def test_duplicate_ids_and_links_are_named():
+    data = scenario_dict()
+    data["nodes"][1]["id"] = data["nodes"][0]["id"]
+    data["d2d"].append(dict(data["d2d"][0]))
+    got = problems(Scenario, data)
+    assert "nodes[1].id" in got and f"d2d[{len(data['d2d']) - 1}]" in got
+
+
+def test_negative_unit_index_in_plan_is_named():
+    got = problems(Plan, {"clusters": [{"kind": "finetune", "members": [{"node": "c0", "first": -1, "last": 3}]}]})
+    assert "clusters[0].members[0].first" in got
+
+
+def test_malformed_json_and_yaml_say_where():
+    with pytest.raises(InputError, match=r"line 1, column \d+.*malformed JSON"):
+        parse_document('{"nodes": [}', "x.json")
+    with pytest.raises(InputError, match="malformed YAML"):
+        parse_document("nodes: [a, b\n  c: d", "x.yaml")
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="No such file"):
+        load(Scenario, tmp_path / "absent.json")
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    class Boom:
+        def model_dump(self, mode):  # noqa: ARG002
+            raise RuntimeError("boom")
+
+    target = tmp_path / "out.json"
+    with pytest.raises(Exception):
+        save(Boom(), target)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
