@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gaisnet_opt.cli import plan_commands, profile, run, scenario_commands, schedule, split
+from gaisnet_opt.cli import plan_commands, plot, profile, run, scenario_commands, schedule, split
 
 app = typer.Typer(
     name="gaisnet-opt",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run, scenario_commands, plan_commands, split, schedule, profile):
+for _module in (run, scenario_commands, plan_commands, plot, split, schedule, profile):
     _module.register(app)
 
 

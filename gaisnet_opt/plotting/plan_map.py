@@ -1,0 +1,53 @@
+"""A plan map: nodes at their positions, each chain as arrows in its cluster's colour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from gaisnet_opt.errors import InputError  # noqa: E402
+from gaisnet_opt.plan import Plan  # noqa: E402
+from gaisnet_opt.plotting.figure_io import save_figure  # noqa: E402
+from gaisnet_opt.scenario import Scenario  # noqa: E402
+
+MAX_DRAWN_LINKS = 5000  # beyond this the D2D graph is noise, not information
+
+
+def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
+    """Write the map of `plan` on `scenario` to `path` (format from its suffix)."""
+    missing = [n.id for n in scenario.nodes if n.position is None]
+    if missing:
+        raise InputError("scenario", [(f"nodes[{missing[0]}].position", "a plan map needs every node's position")])
+    pos = {n.id: n.position for n in scenario.nodes}
+    fig, ax = plt.subplots(figsize=(8, 8))
+    if len(scenario.d2d) <= MAX_DRAWN_LINKS:
+        for link in scenario.d2d:
+            (x0, y0), (x1, y1) = pos[link.src], pos[link.dst]
+            ax.plot([x0, x1], [y0, y1], color="#e0e0e0", lw=0.4, zorder=0)
+    clients = scenario.clients
+    ax.scatter([pos[n.id][0] for n in clients], [pos[n.id][1] for n in clients], s=18, c="#757575", zorder=1,
+               label="client")
+    ax.scatter([pos[n.id][0] for n in scenario.edges], [pos[n.id][1] for n in scenario.edges], s=140, marker="s",
+               c="black", zorder=2, label="edge server")
+    cmap = plt.get_cmap("tab10")
+    for ci, cluster in enumerate(plan.clusters):
+        color = cmap(ci % 10)
+        chain = cluster.chain + ([cluster.start] if cluster.kind == "inference" and len(cluster.chain) > 1 else [])
+        for k, (a, b) in enumerate(zip(chain, chain[1:])):
+            returning = cluster.kind == "inference" and k == len(chain) - 2
+            ax.annotate("", xy=pos[b], xytext=pos[a], zorder=3, arrowprops=dict(
+                arrowstyle="-|>", color=color, lw=1.6, linestyle="--" if returning else "-"))
+        ax.scatter(*pos[cluster.start], marker="*", s=260, color=color, edgecolors="black", zorder=4,
+                   label=f"#{ci} {cluster.kind} start {cluster.start}")
+        ax.scatter(*pos[cluster.end], marker="^", s=110, color=color, edgecolors="black", zorder=4)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.set_title(f"{scenario.name}: {len(plan.clusters)} clusters (★ start, ▲ end, dashed: result return)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    fig.tight_layout()
+    return save_figure(fig, path)
