@@ -105,7 +105,7 @@ class RoundCost:
 
 def effective_flops(node: Node) -> float:
     """FLOP/s one cluster gets on `node`: an edge server splits its compute over its slots."""
-    return node.flops / node.slots
+    return node.flops / max(1, node.slots)
 
 
 def transfer_s(n_bytes: float, rate_bps: float | None) -> float:

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     model_validator,
@@ -60,7 +61,11 @@ class Node(BaseModel):
     energy_per_flop: NonNegativeFloat = Field(description="J/FLOP")
     tx_power_w: NonNegativeFloat = Field(description="transmit power, W")
     position: tuple[float, float] | None = Field(default=None, description="metres")
-    slots: PositiveInt = Field(default=1, description="clusters an edge server serves at once")
+    slots: NonNegativeInt = Field(
+        default=1,
+        description="chains an edge server may join as cooperative node, each at flops / slots; "
+        "0: it only delivers and aggregates",
+    )
     data: DataSource | None = None
     request: InferenceRequest | None = None
 
@@ -198,7 +203,7 @@ def _scenario_problems(s: Scenario):
                 if getattr(n, attr) is not None:
                     yield FieldProblem(("nodes", i, attr), "only clients hold data or raise requests", attr)
         elif n.slots != 1:
-            yield FieldProblem(("nodes", i, "slots"), "only edge servers have more than one slot", n.slots)
+            yield FieldProblem(("nodes", i, "slots"), "only edge servers have slots other than 1", n.slots)
     kinds = {n.id: n.kind for n in s.nodes}
     if "edge" not in kinds.values():
         yield FieldProblem(("nodes",), "at least one edge server (kind 'edge') is needed to deliver and aggregate", None)

@@ -94,3 +94,11 @@ def test_edge_servers_only_as_edge():
     plan = Plan(clusters=(ft(("c0", 0, 0), ("c1", 1, 2), server="c2"),))
     violations = check(tiny_scenario(nodes=nodes), plan)
     assert any(v.rule == "unknown-node" and v.path == "clusters[0].server" for v in violations)
+
+
+def test_zero_slots_edge_aggregates_but_joins_no_chain():
+    nodes = tuple(n.model_copy(update={"slots": 0}) if n.id == "e0" else n for n in tiny_scenario().nodes)
+    s = tiny_scenario(nodes=nodes)
+    assert check(s, Plan(clusters=(GOOD_FT,))) == []  # e0 still delivers and aggregates
+    violations = check(s, Plan(clusters=(ft(("c0", 0, 1), ("e0", 2, 2)),)))
+    assert [v.rule for v in violations] == ["slots"] and "0 slot(s)" in violations[0].message
