@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, cast
 
 import typer
 from rich.table import Table
@@ -15,12 +15,12 @@ from gaisnet_opt.schedule import (
     EXAMPLES,
     POLICIES,
     Comparison,
+    Policy,
     ScheduleInstance,
     applicable_policies,
     compare_policies,
 )
-from gaisnet_opt.schedule.examples import PAPER_RS, PAPER_TOTALS
-from gaisnet_opt.schedule.plot import plot_cumulative
+from gaisnet_opt.schedule.dp import TooManyStates
 from gaisnet_opt.schedule.policies import replay_labels
 
 ALL = "all"
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 @reports_bad_input
 def schedule(
-    instance: Annotated[Optional[str], typer.Argument(help="instance file (JSON or YAML), '-' for stdin")] = None,
+    instance: Annotated[Optional[str], typer.Argument(metavar="INSTANCE", help="instance file (JSON or YAML), '-' for stdin")] = None,
     example: Annotated[Optional[str], typer.Option(help=f"built-in instance: {', '.join(EXAMPLES)}")] = None,
     policy: Annotated[str, typer.Option(help=f"{'|'.join(POLICIES)}|{ALL}")] = ALL,
     seed: Annotated[int, typer.Option(help="seed of RS and of sampled request sequences")] = 0,
@@ -45,19 +45,25 @@ def schedule(
     """Decide each round whether to fine-tune or serve, which model, whose request; compare the policies."""
     inst = _instance(instance, example)
     chosen = _policies(inst, policy)
-    comparison = compare_policies(inst, chosen, seed=seed, runs=seeds, window=window)
-    if example == "paper-table5":
-        paper_rs = replay_labels(inst, PAPER_RS, policy="rs-paper")
-        comparison = comparison.model_copy(update={"results": (*comparison.results, paper_rs)})
+    try:
+        comparison = compare_policies(inst, chosen, seed=seed, runs=seeds, window=window)
+    except TooManyStates as exc:
+        raise InputError(inst.name, [("models", str(exc))]) from None
+    reference = EXAMPLES[example] if example is not None else None
+    if reference is not None:
+        given = tuple(replay_labels(inst, labels, policy=name) for name, labels in reference.schedules.items())
+        comparison = comparison.model_copy(update={"results": (*comparison.results, *given)})
         plot = plot or Path(f"{example}-fig8.png")
     if plot is not None:
+        from gaisnet_opt.schedule.plot import plot_cumulative  # matplotlib loads only when a plot is asked for
+
         plot_cumulative(comparison.results, plot, title=f"{inst.name}: cumulative profit")
     if json:
         write_text("-", dumps(comparison))
         return
     _print(inst, comparison, seed)
-    if example == "paper-table5":
-        console.print("paper's Table V totals: " + ", ".join(f"{k} {v:g}" for k, v in PAPER_TOTALS.items()))
+    if reference is not None:
+        console.print(f"totals reported in {reference.source}: " + ", ".join(f"{k} {v:g}" for k, v in reference.totals.items()))
     if plot is not None:
         console.print(f"cumulative-profit plot written to {plot}")
 
@@ -68,19 +74,19 @@ def _instance(path: str | None, example: str | None) -> ScheduleInstance:
     if example is not None:
         if example not in EXAMPLES:
             raise InputError("schedule", [("--example", f"unknown example '{example}' (one of {', '.join(EXAMPLES)})")])
-        return EXAMPLES[example]()
+        return EXAMPLES[example].build()
     assert path is not None
     return load(ScheduleInstance, path)
 
 
-def _policies(inst: ScheduleInstance, policy: str) -> tuple:
+def _policies(inst: ScheduleInstance, policy: str) -> tuple[Policy, ...]:
     if policy == ALL:
         return applicable_policies(inst)
     if policy not in POLICIES:
         raise InputError("schedule", [("--policy", f"unknown policy '{policy}' (one of {', '.join(POLICIES)}, {ALL})")])
     if policy not in applicable_policies(inst):
         raise InputError(inst.name, [("forecast", f"policy '{policy}' plans on a forecast; this instance has none")])
-    return (policy,)
+    return (cast(Policy, policy),)
 
 
 def _print(inst: ScheduleInstance, comparison: Comparison, seed: int) -> None:
@@ -106,10 +112,13 @@ def _print(inst: ScheduleInstance, comparison: Comparison, seed: int) -> None:
         params = ", ".join(f"{k}={v}" for k, v in res.params.items())
         totals.add_row(res.policy, params, res.status, f"{res.total:g}", count, f"{res.time_s:.3f}")
     console.print(totals)
-    if any(res.optimal_schedules and not res.optimal_schedules.unique for res in comparison.results):
-        tie = next(res.optimal_schedules for res in comparison.results if res.optimal_schedules)
-        console.print(f"several optimal schedules; shown: the {tie.tie_break}")
+    for res in comparison.results:
+        if res.optimal_schedules is not None and not res.optimal_schedules.unique:
+            console.print(f"{res.policy}: {res.optimal_schedules.count} optimal schedules; shown: the {res.optimal_schedules.tie_break}")
 
+    if inst.requests is None:
+        console.print("mlcp and mlcp-milp know each sampled sequence in advance (hindsight optimum); "
+                      "rolling sees only the forecast and the current round's requests")
     if comparison.summaries:
         over = Table(title="total profit over seeds (profit units)")
         for col in ("policy", "runs", "seeds", "mean", "std", "min", "max"):

@@ -36,11 +36,24 @@ TIE_BREAK = (
 )
 
 
+MAX_STATES = 5_000_000
+"""Level vectors the DP holds at once (each round keeps a float per state); more is refused, not swapped."""
+
+
+class TooManyStates(ValueError):
+    """The instance has more level vectors than the DP holds."""
+
+
 @dataclass(frozen=True, eq=False)
 class StateSpace:
     """All level vectors of a core, flattened in C order, and the fine-tune sets a round may choose."""
 
     core: Core
+
+    def __post_init__(self) -> None:
+        states = math.prod(int(c) + 1 for c in self.core.caps)
+        if states > MAX_STATES:
+            raise TooManyStates(f"{states:,} level vectors (product of cap+1 over models) exceed the DP's {MAX_STATES:,}")
 
     @cached_property
     def strides(self) -> np.ndarray:
@@ -142,10 +155,12 @@ def _serve_tables(space: StateSpace, row: np.ndarray, count: bool) -> tuple[np.n
         fill[k] = (gain_sorted * np.clip(k - before, 0.0, weight_sorted)).sum(axis=1)
     if ways is not None:
         counts = [int(round(c)) for c in row[asked]]
-        patterns, inverse = np.unique(profits, axis=0, return_inverse=True)
+        # the profits of a state depend only on the asked models' levels: solve once per distinct level tuple
+        key = space.levels[:, asked] @ np.cumprod(np.concatenate([[1], core.caps[asked][:-1] + 1]))
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         for k in range(k_all):
-            per_pattern = [_fill_ways(p.tolist(), counts, k, core.idle_allowed) for p in patterns]
-            ways[k] = np.asarray(per_pattern, dtype=float)[inverse.reshape(-1)]
+            per_key = [_fill_ways(profits[i].tolist(), counts, k, core.idle_allowed) for i in first]
+            ways[k] = np.asarray(per_key, dtype=float)[inverse]
     return fill, ways
 
 
@@ -222,6 +237,7 @@ def solve_dp(instance: ScheduleInstance, demand: np.ndarray | None = None) -> Sc
         "mlcp",
         {"method": "dp", "states": space.size},
         status="optimal",
+        bound=float(values[0][0]),
         time_s=time.perf_counter() - start,
         optimal_schedules=OptimalSchedules(count=int(n_optimal), exact=n_optimal < 2.0**53, tie_break=TIE_BREAK),
     )

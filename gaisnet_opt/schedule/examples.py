@@ -9,6 +9,9 @@ which never binds. In the paper's notation a lowercase letter upgrades
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from gaisnet_opt.schedule.instance import EdgeModel, ProfitCurve, ScheduleInstance
 
 PAPER_REQUESTS = "A A B C C C C C C C"
@@ -27,5 +30,17 @@ def paper_table5() -> ScheduleInstance:
     return ScheduleInstance(name="paper-table5", models=models, capacity=1, requests=requests)
 
 
-EXAMPLES = {"paper-table5": paper_table5}
+@dataclass(frozen=True)
+class Example:
+    """A built-in instance with the schedules and totals its source reports, to print beside ours."""
+
+    build: Callable[[], ScheduleInstance]
+    schedules: dict[str, str]
+    totals: dict[str, float]
+    source: str
+
+
+EXAMPLES = {
+    "paper-table5": Example(paper_table5, {"rs-paper": PAPER_RS}, PAPER_TOTALS, "seeds/002 Table V"),
+}
 """Built-in instances by name."""

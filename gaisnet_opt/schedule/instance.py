@@ -21,15 +21,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Annotated
 
 import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    FiniteFloat,
     NonNegativeFloat,
     NonNegativeInt,
     PositiveInt,
+    Tag,
     model_validator,
 )
 
@@ -44,13 +48,25 @@ class ProfitCurve(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base: float
-    gain_per_level: float
+    base: FiniteFloat
+    gain_per_level: FiniteFloat
     saturation_level: NonNegativeInt | None = Field(default=None, description="None: no saturation")
 
     def at(self, level: int) -> float:
         top = level if self.saturation_level is None else min(level, self.saturation_level)
         return self.base + self.gain_per_level * top
+
+
+def _profit_kind(value: object) -> str:
+    return "curve" if isinstance(value, dict | ProfitCurve) else "table"
+
+
+ProfitTable = tuple[FiniteFloat, ...]
+Profit = Annotated[
+    Annotated[ProfitTable, Tag("table")] | Annotated[ProfitCurve, Tag("curve")],
+    Discriminator(_profit_kind),
+]
+"""A list is a table, a mapping a curve: errors then name one reading, not both."""
 
 
 class EdgeModel(BaseModel):
@@ -60,8 +76,8 @@ class EdgeModel(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="lowercase in a label = fine-tune, uppercase = serve")
     cap: NonNegativeInt = Field(description="highest fine-tuning level")
-    finetune_cost: NonNegativeFloat = Field(description="c_m, cost of one fine-tuning service")
-    profit: tuple[float, ...] | ProfitCurve = Field(
+    finetune_cost: NonNegativeFloat = Field(allow_inf_nan=False, description="c_m, cost of one fine-tuning service")
+    profit: Profit = Field(
         description="v(m, ℓ) for ℓ = 0..cap as a table of cap+1 values, or a curve"
     )
 

@@ -3,6 +3,8 @@
 Levels are one-hot: x[t,m,ℓ] = 1 if model m starts round t at level ℓ.
 y[t,m,ℓ] = 1 fine-tunes m in round t from level ℓ (< cap), moving it to ℓ+1;
 z[t,m,ℓ] counts m's requests served in round t at level ℓ.
+Where several schedules are optimal, the one returned is HiGHS's choice; the
+DP's result carries the count and the tie-break choice.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import time
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.opt import TerminationCondition
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers import Highs
 
 from gaisnet_opt.schedule.actions import Action
 from gaisnet_opt.schedule.instance import ScheduleInstance
-from gaisnet_opt.schedule.result import ScheduleResult, Status, replay
+from gaisnet_opt.schedule.result import ScheduleResult, replay
 
-SOLVER = "appsi_highs"
+
+class NoScheduleInTime(RuntimeError):
+    """The MILP's time limit passed before HiGHS found any schedule."""
 
 
 def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteModel:
@@ -70,19 +75,30 @@ def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteM
 
 
 def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, time_limit_s: float = 60.0) -> ScheduleResult:
-    """MLCP by the MILP and HiGHS; status 'optimal' only when HiGHS proves it."""
+    """MLCP by the MILP and HiGHS; status 'optimal' only when HiGHS proves it, else the best schedule found and its bound.
+    Raises NoScheduleInTime if the limit passes before any schedule is found."""
     start = time.perf_counter()
     demand = instance.demand() if demand is None else demand
     md = build_model(instance, demand)
-    try:
-        res = pyo.SolverFactory(SOLVER).solve(md, timelimit=time_limit_s, load_solutions=True)
-    except RuntimeError as exc:  # no feasible schedule loaded before the limit
-        raise RuntimeError(f"HiGHS found no schedule in {time_limit_s} s: {exc}") from None
-    params = {"method": "milp", "solver": SOLVER, "time_limit_s": time_limit_s}
-    optimal = res.solver.termination_condition == TerminationCondition.optimal
-    status: Status = "optimal" if optimal else "feasible"
+    solver = Highs()
+    solver.config.time_limit = time_limit_s
+    solver.config.load_solution = False
+    res = solver.solve(md)
+    if res.best_feasible_objective is None:
+        raise NoScheduleInTime(f"HiGHS found no schedule in {time_limit_s} s ({res.termination_condition.name})")
+    res.solution_loader.load_vars()
+    optimal = res.termination_condition == TerminationCondition.optimal
     actions = [_action_of(md, t, instance.core.n_models) for t in range(len(demand))]
-    return replay(instance, demand, actions, "mlcp-milp", params, status=status, time_s=time.perf_counter() - start)
+    return replay(
+        instance,
+        demand,
+        actions,
+        "mlcp-milp",
+        {"method": "milp", "solver": "highs", "time_limit_s": time_limit_s},
+        status="optimal" if optimal else "feasible",
+        bound=float(res.best_objective_bound),
+        time_s=time.perf_counter() - start,
+    )
 
 
 def _action_of(md: pyo.ConcreteModel, t: int, n_models: int) -> Action:

@@ -17,6 +17,11 @@ MARKERS = "osD^vP*X"
 
 def plot_cumulative(results: Sequence[ScheduleResult], path: str | Path, title: str | None = None) -> Path:
     """Write the cumulative-profit curves to `path` (format from its suffix: .png, .svg, .pdf)."""
+    with plt.rc_context({"svg.hashsalt": "gaisnet-opt"}):  # SVG element ids from a fixed salt, not a random one
+        return _draw(results, Path(path), title)
+
+
+def _draw(results: Sequence[ScheduleResult], out: Path, title: str | None) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     try:
         for i, res in enumerate(results):
@@ -30,7 +35,6 @@ def plot_cumulative(results: Sequence[ScheduleResult], path: str | Path, title: 
         ax.grid(True, alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, metadata=_fixed_metadata(out))
     finally:

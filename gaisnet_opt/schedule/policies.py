@@ -39,7 +39,7 @@ def solve_random(instance: ScheduleInstance, seed: int, demand: np.ndarray | Non
 def random_summary(instance: ScheduleInstance, seed: int, runs: int, demand: np.ndarray | None = None) -> PolicySummary:
     """RS totals over seeds seed..seed+runs-1 on one request sequence."""
     totals = [solve_random(instance, seed + i, demand).total for i in range(runs)]
-    return PolicySummary.of("rs", {"seeds": runs}, seed, totals)
+    return PolicySummary.of("rs", {}, seed, totals)
 
 
 def replay_labels(instance: ScheduleInstance, labels: str, policy: str = "given", demand: np.ndarray | None = None) -> ScheduleResult:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from gaisnet_opt.schedule.actions import Action, feasible_actions
 from gaisnet_opt.schedule.instance import ScheduleInstance
 
-Status = Literal["optimal", "feasible", "timeout", "error"]
+Status = Literal["optimal", "feasible"]
+"""optimal: proven (DP, or HiGHS within its time limit); feasible: a policy's schedule, or the MILP's best when time ran out."""
 
 
 class RoundDecision(BaseModel):
@@ -59,6 +60,7 @@ class ScheduleResult(BaseModel):
     status: Status = "feasible"
     rounds: tuple[RoundDecision, ...]
     total: float
+    bound: float | None = Field(default=None, description="best proven upper bound on the optimum (exact methods)")
     time_s: float = 0.0
     optimal_schedules: OptimalSchedules | None = None
 
@@ -119,6 +121,7 @@ def replay(
     params: dict[str, Any] | None = None,
     *,
     status: Status = "feasible",
+    bound: float | None = None,
     time_s: float = 0.0,
     optimal_schedules: OptimalSchedules | None = None,
 ) -> ScheduleResult:
@@ -153,6 +156,7 @@ def replay(
         status=status,
         rounds=tuple(rounds),
         total=total,
+        bound=bound,
         time_s=time_s,
         optimal_schedules=optimal_schedules,
     )

@@ -2,7 +2,8 @@
 
 Each round the policy sees that round's actual requests, plans the rest of
 its window by the DP on the forecast's expected request counts (a slot earns
-the expected profit of the requests it would take), and commits only the
+the expected profit of the requests it would take; for the rule that no slot
+stays unused, a round expecting N requests counts as ceil(N)), and commits only the
 current round's action. Without a window the plan of the remaining rounds
 does not depend on what was observed, so one backward pass serves all
 rounds; with a window the DP is rerun every round.

@@ -9,7 +9,6 @@ import numpy as np
 
 from gaisnet_opt.schedule.dp import solve_dp
 from gaisnet_opt.schedule.instance import ScheduleInstance
-from gaisnet_opt.schedule.milp import solve_milp
 from gaisnet_opt.schedule.policies import random_summary, solve_msip, solve_random
 from gaisnet_opt.schedule.result import Comparison, PolicySummary, ScheduleResult
 from gaisnet_opt.schedule.rolling import solve_rolling
@@ -34,6 +33,8 @@ def solve_schedule(
         case "mlcp":
             return solve_dp(instance, demand)
         case "mlcp-milp":
+            from gaisnet_opt.schedule.milp import solve_milp  # Pyomo loads only when the MILP is asked for
+
             return solve_milp(instance, demand)
         case "msip":
             return solve_msip(instance, demand)
