@@ -6,15 +6,24 @@ Per sample, a Transformer layer over n tokens of width D with MLP width M does
 (Vaswani et al. 2017; Dosovitskiy et al. 2021, Table 1 sizes). With frozen
 weights the backward computes only input gradients: each linear costs its
 forward MACs once more, each attention matmul twice (gradients of both
-operands), so MACs_bwd = n·(4·D² + 2·D·M) + 4·n²·D. Tunable tensors add their
+operands), and fused attention (timm's `scaled_dot_product_attention`, flash
+kernels on CPU and GPU) keeps no n×n matrix, so its backward recomputes Q·Kᵀ
+first: MACs_bwd = n·(4·D² + 2·D·M) + 5·n²·D. Tunable tensors add their
 weight gradients (the head's D·C). Only multiply-accumulates are counted
-(FLOPs = 2·MACs); norms, softmax, GELU and additions are under 1 %.
+(FLOPs = 2·MACs); norms, softmax, GELU and additions are left out: under 1 %
+of the work from ViT-Ti/16 up, a few % for the 64-wide digits ViT.
 VPT (Jia et al. 2022) adds P prompt tokens: deep replaces them before every
 layer (their outputs are dropped, so they never cross a hop), shallow inserts
 them once before layer 1 and carries them through.
 
-Activation figures are estimates (`saved` tensors of a frozen layer, peak
-working set); the measured profiler replaces them.
+Saved activations (`train_mem_bytes`) follow the same kernels: a frozen layer
+keeps both norm inputs with their means and reciprocal deviations, the qkv
+output (q, k, v are views of it), the attention output with its per-head
+log-sum-exp, and the GELU input: n·(6·D + M) + (H + 4)·n values. The head keeps
+its input, the normalised input for the classifier's weight gradient and the
+norm statistics, or only the normalised input when no gradient flows further
+back. `infer_mem_bytes` is an estimate of the peak working set; the measured
+profiler replaces it.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ def layer_macs(cfg: VitConfig) -> tuple[float, float]:
     """Forward and frozen-weight backward MACs of one Transformer layer per sample."""
     n, d, m = cfg.seq_len, cfg.embed_dim, cfg.mlp_dim
     linear = n * (4 * d * d + 2 * d * m)
-    return linear + 2 * n * n * d, linear + 4 * n * n * d
+    return linear + 2 * n * n * d, linear + 5 * n * n * d
 
 
 def closed_form_profile(cfg: VitConfig, bytes_per_value: int = 4) -> ModelProfile:
@@ -66,9 +75,7 @@ def closed_form_profile(cfg: VitConfig, bytes_per_value: int = 4) -> ModelProfil
                 out_bytes=out, grad_bytes=out if tunable_seen else 0.0,
                 frozen_param_bytes=frozen_layer * bpv,
                 tunable_param_bytes=(cfg.prompts * d if prompt else 0) * bpv,
-                # saved for input gradients: both norm inputs, q, k, v, attention
-                # probabilities, GELU input
-                train_mem_bytes=(n * (5 * d + m) + h * n * n) * bpv if tunable_seen else 0.0,
+                train_mem_bytes=(n * (6 * d + m) + (h + 4) * n) * bpv if tunable_seen else 0.0,
                 infer_mem_bytes=(n * d + max(3 * n * d + h * n * n, n * m)) * bpv,
             )
         )
@@ -77,7 +84,7 @@ def closed_form_profile(cfg: VitConfig, bytes_per_value: int = 4) -> ModelProfil
             "head", d * c, d * c * (2 if tunable_seen else 1),
             out_bytes=c * bpv, grad_bytes=0.0,
             frozen_param_bytes=2 * d * bpv, tunable_param_bytes=(d * c + c) * bpv,
-            train_mem_bytes=2 * d * bpv, infer_mem_bytes=(d + c) * bpv,
+            train_mem_bytes=(2 * d + 2 if tunable_seen else d) * bpv, infer_mem_bytes=(d + c) * bpv,
         )
     )
     return ModelProfile(

@@ -19,16 +19,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
-from fvcore.nn import FlopCountAnalysis
-from fvcore.nn.jit_handles import get_shape
 from torch.utils import flop_counter
 from torch.utils._python_dispatch import TorchDispatchMode
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)  # fvcore's import calls the deprecated torch.jit.script
+    from fvcore.nn import FlopCountAnalysis
+    from fvcore.nn.flop_count import _DEFAULT_SUPPORTED_OPS
+    from fvcore.nn.jit_handles import get_shape
 
 aten = torch.ops.aten
 Shape = tuple[int, ...]
 
 _MATRIX_OP = re.compile(r"mm|matmul|conv|einsum|attention|(^|[.:])linear")
 """Op names that do multiply-accumulates; a counter must know every one it meets."""
+
 
 def _attention(query: Shape, key: Shape, value: Shape, *args: Any, **kwargs: Any) -> int:
     return flop_counter.sdpa_flop_count(query, key, value)
@@ -58,11 +63,15 @@ def _fvcore_attention(inputs: list[Any], outputs: list[Any]) -> int:
 
 
 def fvcore_analysis(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], complete: bool = True) -> FlopCountAnalysis:
-    """fvcore's analysis of `module(*inputs)`, quiet; `complete` adds attention and drops the norms' non-MAC counts."""
+    """fvcore's analysis of `module(*inputs)`, quiet; `complete`: matrix products only, attention included.
+
+    Without `complete` it is fvcore as shipped (norms counted, attention missed).
+    """
     analysis = FlopCountAnalysis(module, inputs)
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
     if complete:
-        analysis.set_op_handle("aten::scaled_dot_product_attention", _fvcore_attention, "aten::layer_norm", None)
+        matrix_handles = {op: h for op, h in _DEFAULT_SUPPORTED_OPS.items() if _MATRIX_OP.search(op)}
+        analysis.clear_op_handles().set_op_handle(**matrix_handles, **{"aten::scaled_dot_product_attention": _fvcore_attention})
     return analysis
 
 

@@ -103,7 +103,8 @@ def host_description() -> str:
     return f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads, {platform.system()}"
 
 
-def _versions() -> dict[str, str]:
+def software_versions() -> dict[str, str]:
+    """Versions of what produced the figures: python, torch, timm, fvcore, this package."""
     out = {"python": sys.version.split()[0]}
     for package in ("torch", "timm", "fvcore", "gaisnet-opt"):
         try:
@@ -146,6 +147,7 @@ def profile_model(
     def make_pass() -> SplitPass:
         return SplitPass(units, images, grad_logits)
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     step = make_pass()
     train_mem = [saved_bytes(lambda k=k: step.forward(k), params) for k in range(len(units))]
     bwd_macs = {k: counted_macs(lambda k=k: step.backward(k)) for k in reversed(range(len(units))) if step.has_backward[k]}
@@ -174,11 +176,11 @@ def profile_model(
         bytes_per_value=images.element_size(),
         units=tuple(out),
         provenance=Provenance(
-            method="measured", model=cfg.name, config=cfg.model_dump(), versions=_versions(),
+            method="measured", model=cfg.name, config=cfg.model_dump(), versions=software_versions(),
             host=host_description(), date=datetime.now(UTC).isoformat(timespec="seconds"),
             note=(
                 f"FLOPs: fvcore forward, torch FlopCounterMode backward, fused attention counted; per sample from a batch of"
-                f" {batch} random images (seed {seed}); times: median of {repeats} steps; memory: saved tensors (train) and peak"
+                f" {batch} random images (seed {seed}); times: median of {repeats} steps, 1-min load average {load:.2f} at start; memory: saved tensors (train) and peak"
                 f" live tensors (inference)" + (f"; weights from {Path(checkpoint).name}" if checkpoint else "; random weights")
             ),
         ),

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from timm.models.vision_transformer import VisionTransformer
 from torch import nn
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)  # timm's import calls the deprecated torch.jit.script
+    from timm.models.vision_transformer import VisionTransformer
 
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.profilers.config import VitConfig
@@ -68,7 +72,7 @@ class PromptedBlock(nn.Module):
             tokens = torch.cat([tokens[:, :1], prompt, tokens[:, 1:]], dim=1)
         tokens = self.layer(tokens)
         if self.class_only:
-            return tokens[:, 0]
+            return tokens[:, 0].clone()  # its own storage: a view would keep (and serialize) the whole sequence
         if self.drop_prompts:
             return torch.cat([tokens[:, :1], tokens[:, 1 + self.drop_prompts :]], dim=1)
         return tokens
