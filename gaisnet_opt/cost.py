@@ -117,7 +117,8 @@ def transfer_s(n_bytes: float, rate_bps: float | None) -> float:
     return n_bytes * BITS_PER_BYTE / rate_bps
 
 
-def _joules(seconds: float, watts: float) -> float:
+def joules(seconds: float, watts: float) -> float:
+    """Energy of `seconds` on air at `watts` (the sender's transmit power); no air time costs nothing."""
     return 0.0 if seconds == 0 else seconds * watts
 
 
@@ -222,10 +223,10 @@ def cluster_cost(scenario: Scenario, cluster: Cluster) -> ClusterCost:
     server_power = nodes[server].tx_power_w if server is not None else 0.0
     compute_j = iterations * sum((m.fwd_flops + m.bwd_flops) * nodes[m.node].energy_per_flop for m in members)
     hop_j = sum(
-        _joules(h.fwd_s, nodes[h.src].tx_power_w) + _joules(h.bwd_s, nodes[h.dst].tx_power_w)
+        joules(h.fwd_s, nodes[h.src].tx_power_w) + joules(h.bwd_s, nodes[h.dst].tx_power_w)
         for h in outgoing if h is not None
     )
-    link_j = sum(_joules(m.delivery_s, server_power) + _joules(m.upload_s, nodes[m.node].tx_power_w) for m in members)
+    link_j = sum(joules(m.delivery_s, server_power) + joules(m.upload_s, nodes[m.node].tx_power_w) for m in members)
     hop_bytes = sum(h.fwd_bytes + h.bwd_bytes for h in outgoing if h is not None)
     return ClusterCost(
         kind=kind, server=server, iterations=iterations, members=members, hops=hops, return_hop=return_hop,

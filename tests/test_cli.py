@@ -47,11 +47,17 @@ def test_rule_violation_exits_1(tmp_path):
     out = tmp_path / "run"
     invoke("run", "--out-dir", str(out))
     plan = load(Plan, out / "plan.json")
-    cluster = plan.clusters[0]
-    broken = cluster.model_copy(update={"members": cluster.members[:-1]})  # head missing
-    (tmp_path / "bad.json").write_text(Plan(clusters=(broken,)).model_dump_json())
-    r = invoke("check", str(out / "scenario.json"), str(tmp_path / "bad.json"))
-    assert r.exit_code == 1 and "embed-head" in r.output
+    i = next(i for i, c in enumerate(plan.clusters) if c.members[-1].n_units >= 2)
+    cluster = plan.clusters[i]
+    end = cluster.members[-1]
+    short = end.model_copy(update={"last": end.last - 1})  # the head is left out
+    broken = cluster.model_copy(update={"members": (*cluster.members[:-1], short)})
+    clusters = list(plan.clusters)
+    clusters[i] = broken
+    (tmp_path / "bad.json").write_text(Plan(clusters=tuple(clusters)).model_dump_json())
+    r = invoke("check", str(out / "scenario.json"), str(tmp_path / "bad.json"), "--json")
+    assert r.exit_code == 1
+    assert [v["rule"] for v in json.loads(r.output)] == ["embed-head"]
 
 
 def test_bad_inputs_exit_2_and_write_nothing(tmp_path):

@@ -6,16 +6,17 @@ at most resolution / 2 and a plan's value sums at most 2·members + 3 terms
 (segments, hops, the two maxima, the return hop), so the CP-SAT optimum's
 true value is within `(2·members + 3) · resolution` of the exact optimum
 (`tolerance`). The caller re-evaluates the returned plan with the cost model.
+A latency deadline is rounded the safe way (see `_add_deadline`): CP-SAT's
+plans always meet it, but it may miss plans within its resolution of it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 
 from ortools.sat.python import cp_model
 
-from gaisnet_opt.formulations.split_milp import ExactOutcome
-from gaisnet_opt.solvers.split_table import SplitInstance
+from gaisnet_opt.solvers.split_table import ExactOutcome, SplitInstance
 
 SCALE = 1e9
 """Integer units per largest coefficient: 1e-9 relative resolution, well inside int64 for any chain."""
@@ -23,7 +24,7 @@ SCALE = 1e9
 
 def resolution(inst: SplitInstance) -> float:
     """The value of one integer unit in the objective's own units (seconds, joules or their mix)."""
-    values = [s.stage for s in inst.segs] + [h.stage for h in inst.hops] + [inst.return_stage]
+    values = [s.stage for s in inst.segs] + [h.stage for h in inst.hops] + [inst.return_s]
     if inst.weights.form == "sum":
         values = [v for s in inst.segs for v in (s.cost, s.dl, s.ul)] + [h.cost for h in inst.hops] + [inst.constant]
     return max(values, default=0.0) / SCALE or 1.0
@@ -35,52 +36,64 @@ def tolerance(inst: SplitInstance) -> float:
 
 
 def build_split_cpsat(inst: SplitInstance) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
-    """The CP-SAT model of `inst` and its segment variables (same rows as `build_split_milp`)."""
+    """The CP-SAT model of `inst` and its segment variables (the rows of `build_split_milp`)."""
     res = resolution(inst)
     q = lambda v: int(round(v / res))  # noqa: E731
     model = cp_model.CpModel()
-    n, k = inst.n_units, inst.n_members
-    x = [model.new_bool_var(f"x{i}") for i in range(len(inst.segs))]
-    w = [model.new_bool_var(f"w{i}") for i in range(len(inst.hops))]
+    rows, segs, hops = inst.rows, inst.segs, inst.hops
+    x = [model.new_bool_var(f"x{i}") for i in range(len(segs))]
+    w = [model.new_bool_var(f"w{i}") for i in range(len(hops))]
+    model.add(sum(x[i] for i in rows.begin) == 1)
+    model.add(sum(x[i] for i in rows.finish) == 1)
+    for seg_ids, hop_ids in rows.balance:
+        model.add(sum(x[i] for i in seg_ids) == sum(w[i] for i in hop_ids))
 
-    ends_at, starts_at, of_member = defaultdict(list), defaultdict(list), defaultdict(list)
-    for i, s in enumerate(inst.segs):
-        starts_at[(s.m, s.first)].append(x[i])
-        ends_at[(s.m, s.last)].append(x[i])
-        of_member[s.m].append(i)
-    sends, receives, sent_by = defaultdict(list), defaultdict(list), defaultdict(list)
-    for i, h in enumerate(inst.hops):
-        sends[(h.a, h.u)].append(w[i])
-        receives[(h.b, h.u + 1)].append(w[i])
-        sent_by[h.a].append(i)
-
-    model.add(sum(starts_at.get((0, 0), [])) == 1)
-    model.add(sum(ends_at.get((k - 1, n - 1), [])) == 1)
-    for m, u in set(ends_at) | set(sends):
-        if u < n - 1:
-            model.add(sum(ends_at.get((m, u), [])) == sum(sends.get((m, u), [])))
-    for m, j in set(starts_at) | set(receives):
-        if j > 0:
-            model.add(sum(receives.get((m, j), [])) == sum(starts_at.get((m, j), [])))
+    if inst.latency_cap is not None:
+        _add_deadline(model, inst, x, w)
 
     if inst.weights.form == "bottleneck":
-        top = sum(q(s.stage) for s in inst.segs) + sum(q(h.stage) for h in inst.hops) + q(inst.return_stage)
+        top = sum(q(s.stage) for s in segs) + sum(q(h.stage) for h in hops) + q(inst.return_s)
         z = model.new_int_var(0, top, "z")
-        for m, segs in of_member.items():
-            ret = q(inst.return_stage) if m == k - 1 else 0
-            model.add(z >= sum(q(inst.segs[i].stage) * x[i] for i in segs) + sum(q(inst.hops[i].stage) * w[i] for i in sent_by.get(m, [])) + ret)
+        for m, seg_ids, sent in rows.members:
+            ret = q(inst.return_s) if m == inst.n_members - 1 else 0
+            model.add(z >= sum(q(segs[i].stage) * x[i] for i in seg_ids) + sum(q(hops[i].stage) * w[i] for i in sent) + ret)
         model.minimize(z)
         return model, x
-    dl = model.new_int_var(0, max((q(s.dl) for s in inst.segs), default=0), "dl")
-    ul = model.new_int_var(0, max((q(s.ul) for s in inst.segs), default=0), "ul")
-    for segs in of_member.values():
-        model.add(dl >= sum(q(inst.segs[i].dl) * x[i] for i in segs))
-        model.add(ul >= sum(q(inst.segs[i].ul) * x[i] for i in segs))
+    dl = model.new_int_var(0, max((q(s.dl) for s in segs), default=0), "dl")
+    ul = model.new_int_var(0, max((q(s.ul) for s in segs), default=0), "ul")
+    for _, seg_ids, _ in rows.members:
+        model.add(dl >= sum(q(segs[i].dl) * x[i] for i in seg_ids))
+        model.add(ul >= sum(q(segs[i].ul) * x[i] for i in seg_ids))
     model.minimize(
-        sum(q(s.cost) * x[i] for i, s in enumerate(inst.segs)) + sum(q(h.cost) * w[i] for i, h in enumerate(inst.hops))
+        sum(q(s.cost) * x[i] for i, s in enumerate(segs)) + sum(q(h.cost) * w[i] for i, h in enumerate(hops))
         + dl + ul + q(inst.constant)
     )
     return model, x
+
+
+def _add_deadline(model: cp_model.CpModel, inst: SplitInstance, x: list, w: list) -> None:
+    """Latency <= the instance's latency cap, safely: seconds rounded up, in units of cap / SCALE.
+
+    Every plan CP-SAT accepts meets the deadline in the cost model; plans within
+    `(2·members + 3) · cap / SCALE` of the cap may be cut off.
+    """
+    cap_s = inst.latency_cap
+    assert cap_s is not None
+    if cap_s <= 0:  # a deadline under a nanosecond: nothing fits
+        model.add_bool_or([])
+        return
+    unit = cap_s / SCALE
+    cap = int(SCALE) + 1  # anything past the deadline is as infeasible as this; keeps int64 safe
+    up = lambda v: min(math.ceil(v / unit), cap)  # noqa: E731
+    dl_s = model.new_int_var(0, cap, "dl_s")
+    ul_s = model.new_int_var(0, cap, "ul_s")
+    for _, seg_ids, _ in inst.rows.members:
+        model.add(dl_s >= sum(up(inst.segs[i].dl_s) * x[i] for i in seg_ids))
+        model.add(ul_s >= sum(up(inst.segs[i].ul_s) * x[i] for i in seg_ids))
+    model.add(
+        dl_s + ul_s + sum(up(s.time) * x[i] for i, s in enumerate(inst.segs))
+        + sum(up(h.time) * w[i] for i, h in enumerate(inst.hops)) + up(inst.return_s) <= int(SCALE)
+    )
 
 
 def solve_split_cpsat(inst: SplitInstance, time_limit: float | None = None, seed: int = 0) -> ExactOutcome:
@@ -98,6 +111,7 @@ def solve_split_cpsat(inst: SplitInstance, time_limit: float | None = None, seed
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ExactOutcome("timeout" if code == cp_model.UNKNOWN else "error", None, None, None)
     segs = [inst.segs[i] for i, v in enumerate(x) if solver.boolean_value(v)]
-    # the rounded optimum is within tolerance of the real one: report the bound that stays proven
-    bound = max(0.0, solver.best_objective_bound * res - tolerance(inst))
+    # the rounded optimum is within tolerance of the real one: report the bound that stays proven;
+    # under a deadline the model's feasible set is a safe subset, so its bound proves nothing
+    bound = None if inst.latency_cap is not None else max(0.0, solver.best_objective_bound * res - tolerance(inst))
     return ExactOutcome("optimal" if code == cp_model.OPTIMAL else "feasible", segs, solver.objective_value * res, bound)

@@ -6,20 +6,18 @@ x[s] = 1 when segment s (member, first, last) is used, w[h] = 1 when hop h
 contains are auxiliary variables bounded below by each member's delivery and
 upload time (a member uses at most one segment, so one row per member is
 exact); the bottleneck objective bounds each member's stage and outgoing hop.
-Coefficients are the `SplitInstance`'s, read from the cost-model table.
+A latency deadline is one more row over the raw seconds, its maxima modelled
+the same way. Coefficients are the `SplitInstance`'s, read from the cost-model table.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
-from dataclasses import dataclass
 
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
 from gaisnet_opt.result import Status
-from gaisnet_opt.solvers.split_table import Seg, SplitInstance
+from gaisnet_opt.solvers.split_table import ExactOutcome, SplitInstance
 
 HIGHS_OPTIONS = {
     "mip_rel_gap": 0.0,
@@ -33,73 +31,49 @@ HIGHS_OPTIONS = {
 """Exactness over speed: DP and MILP must agree to 1e-9 relative; one thread and a seed for determinism."""
 
 
-@dataclass(frozen=True)
-class ExactOutcome:
-    """What an exact model returns: status, the chosen segments (if any), its objective and proven bound."""
-
-    status: Status
-    segs: list[Seg] | None
-    objective: float | None
-    bound: float | None
-
-
 def build_split_milp(inst: SplitInstance) -> pyo.ConcreteModel:
-    """The Pyomo model of `inst`: flow conservation, max rows, objective."""
+    """The Pyomo model of `inst`: flow rows, max rows, objective."""
     model = pyo.ConcreteModel(name="split")
-    n, k = inst.n_units, inst.n_members
-    model.S = pyo.Set(initialize=range(len(inst.segs)))
-    model.H = pyo.Set(initialize=range(len(inst.hops)))
-    model.x = pyo.Var(model.S, domain=pyo.Binary)
-    model.w = pyo.Var(model.H, domain=pyo.Binary)
+    rows, segs, hops = inst.rows, inst.segs, inst.hops
+    model.S = pyo.Set(initialize=range(len(segs)))
+    model.H = pyo.Set(initialize=range(len(hops)))
+    x = model.x = pyo.Var(model.S, domain=pyo.Binary)
+    w = model.w = pyo.Var(model.H, domain=pyo.Binary)
     model.dl = pyo.Var(domain=pyo.NonNegativeReals)
     model.ul = pyo.Var(domain=pyo.NonNegativeReals)
     model.z = pyo.Var(domain=pyo.NonNegativeReals)
 
-    ends_at, starts_at, of_member = defaultdict(list), defaultdict(list), defaultdict(list)
-    for i, s in enumerate(inst.segs):
-        starts_at[(s.m, s.first)].append(i)
-        ends_at[(s.m, s.last)].append(i)
-        of_member[s.m].append(i)
-    sends, receives, sent_by = defaultdict(list), defaultdict(list), defaultdict(list)
-    for i, h in enumerate(inst.hops):
-        sends[(h.a, h.u)].append(i)
-        receives[(h.b, h.u + 1)].append(i)
-        sent_by[h.a].append(i)
-    x, w = model.x, model.w
-
-    model.begin = pyo.Constraint(expr=sum(x[i] for i in starts_at.get((0, 0), ())) == 1)
-    model.finish = pyo.Constraint(expr=sum(x[i] for i in ends_at.get((k - 1, n - 1), ())) == 1)
-    # a member ending at u hands on to exactly one later member; one starting at j > 0 received from one
-    model.hand_on = pyo.ConstraintList()
-    for (m, u), segs in ends_at.items():
-        if u < n - 1:
-            model.hand_on.add(sum(x[i] for i in segs) == sum(w[i] for i in sends.get((m, u), ())))
-    for (m, u), hops in sends.items():
-        if (m, u) not in ends_at:
-            model.hand_on.add(sum(w[i] for i in hops) == 0)
-    model.take_over = pyo.ConstraintList()
-    for (m, j), hops in receives.items():
-        model.take_over.add(sum(w[i] for i in hops) == sum(x[i] for i in starts_at.get((m, j), ())))
-    for (m, j), segs in starts_at.items():
-        if j > 0 and (m, j) not in receives:
-            model.take_over.add(sum(x[i] for i in segs) == 0)
+    model.begin = pyo.Constraint(expr=sum(x[i] for i in rows.begin) == 1)
+    model.finish = pyo.Constraint(expr=sum(x[i] for i in rows.finish) == 1)
+    model.balance = pyo.ConstraintList()
+    for seg_ids, hop_ids in rows.balance:
+        model.balance.add(sum(x[i] for i in seg_ids) == sum(w[i] for i in hop_ids))
 
     model.max_rows = pyo.ConstraintList()
-    for m, segs in of_member.items():
+    for m, seg_ids, sent in rows.members:
         if inst.weights.form == "bottleneck":
-            ret = inst.return_stage if m == k - 1 else 0.0
-            model.max_rows.add(
-                model.z >= sum(inst.segs[i].stage * x[i] for i in segs) + sum(inst.hops[i].stage * w[i] for i in sent_by.get(m, ())) + ret
-            )
+            ret = inst.return_s if m == inst.n_members - 1 else 0.0
+            model.max_rows.add(model.z >= sum(segs[i].stage * x[i] for i in seg_ids) + sum(hops[i].stage * w[i] for i in sent) + ret)
         else:
-            model.max_rows.add(model.dl >= sum(inst.segs[i].dl * x[i] for i in segs))
-            model.max_rows.add(model.ul >= sum(inst.segs[i].ul * x[i] for i in segs))
+            model.max_rows.add(model.dl >= sum(segs[i].dl * x[i] for i in seg_ids))
+            model.max_rows.add(model.ul >= sum(segs[i].ul * x[i] for i in seg_ids))
+
+    if inst.latency_cap is not None:  # the cluster's latency in raw seconds, its maxima as for the objective
+        model.dl_s = pyo.Var(domain=pyo.NonNegativeReals)
+        model.ul_s = pyo.Var(domain=pyo.NonNegativeReals)
+        for _, seg_ids, _ in rows.members:
+            model.max_rows.add(model.dl_s >= sum(segs[i].dl_s * x[i] for i in seg_ids))
+            model.max_rows.add(model.ul_s >= sum(segs[i].ul_s * x[i] for i in seg_ids))
+        model.deadline = pyo.Constraint(
+            expr=model.dl_s + model.ul_s + sum(s.time * x[i] for i, s in enumerate(segs))
+            + sum(h.time * w[i] for i, h in enumerate(hops)) + inst.return_s <= inst.latency_cap
+        )
 
     if inst.weights.form == "bottleneck":
         model.obj = pyo.Objective(expr=model.z, sense=pyo.minimize)
     else:
         model.obj = pyo.Objective(
-            expr=sum(inst.segs[i].cost * x[i] for i in model.S) + sum(inst.hops[i].cost * w[i] for i in model.H)
+            expr=sum(s.cost * x[i] for i, s in enumerate(segs)) + sum(h.cost * w[i] for i, h in enumerate(hops))
             + model.dl + model.ul + inst.constant,
             sense=pyo.minimize,
         )

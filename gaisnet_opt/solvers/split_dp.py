@@ -8,23 +8,30 @@ the first, so the number of blocks is a decision. Arc weights are the
 
 The latency objective is not additive: delivery and upload are maxima over
 members. Labels therefore carry (cost, max delivery, max upload), and a label
-A is dropped only when it cannot beat another B whatever the rest of the path:
-B.cost + (B.dl - A.dl)⁺ + (B.ul - A.ul)⁺ <= A.cost. This keeps the DP exact for
-the cost model's value. The bottleneck objective carries (closed stages'
-maximum, the open stage's seconds). Ties: arcs are explored in chain order,
-then by increasing last unit, and a label only replaces strictly better ones,
-so among equal plans the first found in that order wins.
+N is dropped only when another O is at least as good whatever the rest of the
+path: O.cost + (O.dl - N.dl)⁺ + (O.ul - N.ul)⁺ <= N.cost. This keeps the DP
+exact for the cost model's value. The bottleneck objective carries (closed
+stages' maximum, the open stage's seconds) instead. Under a latency deadline
+labels also carry the raw latency (seconds so far, max delivery, max upload):
+a label that can no longer meet the deadline is dropped, and dominance must
+hold for the latency too. Ties: arcs are explored in chain order, then by
+increasing last unit, and a label only replaces strictly better ones, so among
+equal plans the first found in that order wins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gaisnet_opt.solvers.split_table import Seg, SplitInstance
 
-# A label: (key0, key1, key2, previous label, segment taken or None).
-# sum objectives: (cost, weighted max delivery, weighted max upload); bottleneck: (closed max, open stage, 0).
 Label = tuple
+"""(k0, k1, k2, seconds, delivery s, upload s, previous label, segment or None).
+
+Sum objectives: k = (cost, weighted max delivery, weighted max upload); bottleneck:
+k = (closed stages' max, open stage, 0). The raw seconds are only compared under a deadline.
+"""
 
 
 @dataclass(frozen=True)
@@ -35,20 +42,23 @@ class DPSolution:
     value: float
 
 
-def _sum_dominated(new: Label, old: Label) -> bool:
-    """`new` is no better than `old` for every completion."""
+def _sum_dominates(old: Label, new: Label) -> bool:
     return old[0] + max(old[1] - new[1], 0.0) + max(old[2] - new[2], 0.0) <= new[0]
 
 
-def _max_dominated(new: Label, old: Label) -> bool:
+def _max_dominates(old: Label, new: Label) -> bool:
     return old[0] <= new[0] and old[1] <= new[1]
 
 
-def _insert(labels: list[Label], new: Label, dominated) -> None:
+def _latency_dominates(old: Label, new: Label) -> bool:
+    return old[3] + max(old[4] - new[4], 0.0) + max(old[5] - new[5], 0.0) <= new[3]
+
+
+def _insert(labels: list[Label], new: Label, dominates: Callable[[Label, Label], bool]) -> None:
     for old in labels:
-        if dominated(new, old):
+        if dominates(old, new):
             return
-    labels[:] = [old for old in labels if not dominated(old, new)]
+    labels[:] = [old for old in labels if not dominates(new, old)]
     labels.append(new)
 
 
@@ -56,8 +66,18 @@ def split_dp(inst: SplitInstance) -> DPSolution | None:
     """The optimal split of `inst`, or None when no path exists (see `split.diagnose` for why)."""
     n, k = inst.n_units, inst.n_members
     bottleneck = inst.weights.form == "bottleneck"
-    dominated = _max_dominated if bottleneck else _sum_dominated
-    starts: dict[tuple[int, int], list[Label]] = {(0, 0): [(0.0, 0.0, 0.0, None, None)]}
+    deadline = inst.latency_cap
+    objective_dominates = _max_dominates if bottleneck else _sum_dominates
+    if deadline is None:
+        dominates = objective_dominates
+    else:
+        def dominates(old: Label, new: Label) -> bool:
+            return objective_dominates(old, new) and _latency_dominates(old, new)
+
+    def fits(lab: Label) -> bool:
+        return deadline is None or lab[3] + lab[4] + lab[5] + inst.return_s <= deadline
+
+    starts: dict[tuple[int, int], list[Label]] = {(0, 0): [(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, None)]}
     ends: dict[tuple[int, int], list[Label]] = {}
     segs_from, hops_from = inst.segs_from, inst.hops_from
     for j in range(n):
@@ -70,10 +90,11 @@ def split_dp(inst: SplitInstance) -> DPSolution | None:
                     bucket = starts.setdefault((h.b, j), [])
                     for lab in labels:
                         if bottleneck:
-                            new = (max(lab[0], lab[1] + h.stage), 0.0, 0.0, lab, None)
+                            new = (max(lab[0], lab[1] + h.stage), 0.0, 0.0, lab[3] + h.time, lab[4], lab[5], lab, None)
                         else:
-                            new = (lab[0] + h.cost, lab[1], lab[2], lab, None)
-                        _insert(bucket, new, dominated)
+                            new = (lab[0] + h.cost, lab[1], lab[2], lab[3] + h.time, lab[4], lab[5], lab, None)
+                        if fits(new):
+                            _insert(bucket, new, dominates)
         for b in range(k):
             labels = starts.get((b, j))
             if not labels:
@@ -81,21 +102,23 @@ def split_dp(inst: SplitInstance) -> DPSolution | None:
             for s in segs_from.get((b, j), ()):
                 bucket = ends.setdefault((b, s.last + 1), [])
                 for lab in labels:
+                    timing = (lab[3] + s.time, max(lab[4], s.dl_s), max(lab[5], s.ul_s), lab, s)
                     if bottleneck:
-                        new = (lab[0], s.stage, 0.0, lab, s)
+                        new = (lab[0], s.stage, 0.0, *timing)
                     else:
-                        new = (lab[0] + s.cost, max(lab[1], s.dl), max(lab[2], s.ul), lab, s)
-                    _insert(bucket, new, dominated)
+                        new = (lab[0] + s.cost, max(lab[1], s.dl), max(lab[2], s.ul), *timing)
+                    if fits(new):
+                        _insert(bucket, new, dominates)
     best, best_value = None, 0.0
     for lab in ends.get((k - 1, n), ()):
-        value = max(lab[0], lab[1] + inst.return_stage) if bottleneck else lab[0] + lab[1] + lab[2] + inst.constant
+        value = max(lab[0], lab[1] + inst.return_s) if bottleneck else lab[0] + lab[1] + lab[2] + inst.constant
         if best is None or value < best_value:
             best, best_value = lab, value
     if best is None:
         return None
     segs: list[Seg] = []
     while best is not None:
-        if best[4] is not None:
-            segs.append(best[4])
-        best = best[3]
+        if best[7] is not None:
+            segs.append(best[7])
+        best = best[6]
     return DPSolution(segs=segs[::-1], value=best_value)

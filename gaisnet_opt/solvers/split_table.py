@@ -19,17 +19,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from gaisnet_opt.cost import batch_samples, hop_cost, member_cost, resolve_server
+from gaisnet_opt.cost import batch_samples, hop_cost, joules, member_cost, resolve_server
 from gaisnet_opt.plan import Cluster, ClusterKind, Member
-from gaisnet_opt.result import Objective
+from gaisnet_opt.result import Objective, Status
 from gaisnet_opt.scenario import Scenario
 
 INF = math.inf
-
-
-def _joules(seconds: float, watts: float) -> float:
-    """Energy of a transmission; nothing sent costs nothing (even at infinite time on no link)."""
-    return 0.0 if seconds == 0 else seconds * watts
+DEADLINE_MARGIN = 1e-9
+"""Relative margin under a deadline: solver tolerances and summation order never pass a plan the checker rejects."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,8 @@ class HopRow:
 class SplitTable:
     """Cost-model figures for clusters of one kind, edge server and sample count, filled lazily per node.
 
-    Build it with `SplitTable.for_start` (or `for_chain`); a clustering search
-    may keep one table per (kind, server, start sample count) and call the DP on
+    Build it with `SplitTable.for_chain`; a clustering search may keep one
+    table per (kind, server, start's sample count, cached) and call the DP on
     many chains.
     """
 
@@ -118,7 +115,7 @@ class SplitTable:
         if self.kind != "inference" or end == start:
             return 0.0, 0.0
         hop = hop_cost(self.scenario, self.kind, end, start, self.n_units - 1, self.samples)
-        return hop.fwd_s, _joules(hop.fwd_s, self.scenario.node[end].tx_power_w)
+        return hop.fwd_s, joules(hop.fwd_s, self.scenario.node[end].tx_power_w)
 
     def _build_segments(self, node: str) -> NodeSegments:
         n, s, it = self.n_units, self.scenario, self.iterations
@@ -134,7 +131,7 @@ class SplitTable:
                 ok[f][l] = m.memory_bytes <= capacity and m.delivery_s < INF and m.upload_s < INF
                 if ok[f][l]:
                     energy[f][l] = (
-                        it * (m.fwd_flops + m.bwd_flops) * epf + _joules(m.delivery_s, server_w) + _joules(m.upload_s, watts)
+                        it * (m.fwd_flops + m.bwd_flops) * epf + joules(m.delivery_s, server_w) + joules(m.upload_s, watts)
                     )
         return NodeSegments(node, iter_s, dl, ul, energy, mem, capacity, ok)
 
@@ -146,7 +143,7 @@ class SplitTable:
             h = hop_cost(s, self.kind, src, dst, u, self.samples)
             t = h.fwd_s + h.bwd_s
             iter_s.append(t)
-            energy.append(it * (_joules(h.fwd_s, src_w) + _joules(h.bwd_s, dst_w)) if t < INF else INF)
+            energy.append(it * (joules(h.fwd_s, src_w) + joules(h.bwd_s, dst_w)) if t < INF else INF)
         return HopRow(src, dst, iter_s, energy)
 
 
@@ -174,7 +171,12 @@ class Weights:
 
 @dataclass(frozen=True)
 class Seg:
-    """Chain member `m` holding units first..last: additive cost, weighted delivery/upload seconds, stage seconds."""
+    """Chain member `m` holding units first..last.
+
+    Priced by the objective: additive `cost`, weighted delivery/upload seconds
+    `dl`/`ul`, `stage` seconds. Raw seconds for a latency deadline: `time`
+    (compute over all iterations), `dl_s`, `ul_s`.
+    """
 
     m: int
     first: int
@@ -183,17 +185,39 @@ class Seg:
     dl: float
     ul: float
     stage: float
+    time: float
+    dl_s: float
+    ul_s: float
 
 
 @dataclass(frozen=True)
 class Hop:
-    """Member `a` hands unit `u`'s output to member `b` (skipping those between): additive cost and stage seconds."""
+    """Member `a` hands unit `u`'s output to member `b` (skipping those between).
+
+    Additive `cost`, `stage` seconds per iteration, `time` seconds over all iterations.
+    """
 
     a: int
     b: int
     u: int
     cost: float
     stage: float
+    time: float
+
+
+@dataclass(frozen=True)
+class FlowRows:
+    """A plan as a unit flow: x = segments used, w = hops used (indices into the instance's lists).
+
+    Σ x[begin] = 1, Σ x[finish] = 1, and for each (segs, hops) in `balance`
+    Σ x[segs] = Σ w[hops]. `members`: (member, its segments, the hops it sends),
+    for the rows that bound a maximum over members (a member uses at most one segment).
+    """
+
+    begin: list[int]
+    finish: list[int]
+    balance: list[tuple[list[int], list[int]]]
+    members: list[tuple[int, list[int], list[int]]]
 
 
 @dataclass
@@ -204,7 +228,10 @@ class SplitInstance:
     ending with the end member holding the head. Sum objectives price it
     Σ seg.cost + Σ hop.cost + max seg.dl + max seg.ul + `constant`; the
     bottleneck objective max over members of (seg.stage + outgoing hop.stage),
-    the end member's outgoing stage being `return_stage`.
+    the end member's outgoing hop being the inference result's return
+    (`return_s` seconds). With `deadline_s`, the cluster's latency
+    max seg.dl_s + max seg.ul_s + Σ seg.time + Σ hop.time + return_s must not
+    exceed it, less `DEADLINE_MARGIN` (see `latency_cap`).
     """
 
     table: SplitTable
@@ -213,11 +240,16 @@ class SplitInstance:
     segs: list[Seg]
     hops: list[Hop]
     constant: float
-    return_stage: float
+    return_s: float
+    deadline_s: float | None = None
 
     @classmethod
-    def build(cls, table: SplitTable, chain: list[str], objective: Objective) -> SplitInstance:
-        """Read the arcs of `chain` off `table` (invalid segments and missing links are left out)."""
+    def build(cls, table: SplitTable, chain: list[str], objective: Objective, deadline_s: float | None = None) -> SplitInstance:
+        """Read the arcs of `chain` off `table` (invalid segments and missing links are left out).
+
+        `deadline_s` bounds the cluster's latency (None: no bound); the
+        objective's own `deadline_s` is the caller's to pass, as `solve_split` does.
+        """
         w = Weights.of(objective)
         n, k = table.n_units, len(chain)
         it = table.iterations
@@ -230,9 +262,11 @@ class SplitInstance:
                 for l in lasts:
                     if l < f or not t.ok[f][l]:
                         continue
+                    dl_s, ul_s = t.delivery_s[f][l], t.upload_s[f][l]
                     segs.append(Seg(
                         m, f, l, cost=w.time * it * t.iter_s[f][l] + w.energy * t.energy_j[f][l],
-                        dl=w.time * t.delivery_s[f][l], ul=w.time * t.upload_s[f][l], stage=t.iter_s[f][l],
+                        dl=w.time * dl_s, ul=w.time * ul_s, stage=t.iter_s[f][l], time=it * t.iter_s[f][l],
+                        dl_s=dl_s, ul_s=ul_s,
                     ))
         hops: list[Hop] = []
         for a in range(k - 1):
@@ -240,9 +274,19 @@ class SplitInstance:
                 row = table.hops(chain[a], chain[b])
                 for u in range(n - 1):
                     if row.ok(u):
-                        hops.append(Hop(a, b, u, cost=w.time * it * row.iter_s[u] + w.energy * row.energy_j[u], stage=row.iter_s[u]))
+                        hops.append(Hop(
+                            a, b, u, cost=w.time * it * row.iter_s[u] + w.energy * row.energy_j[u],
+                            stage=row.iter_s[u], time=it * row.iter_s[u],
+                        ))
         ret_s, ret_j = table.return_hop(chain[-1], chain[0])
-        return cls(table, chain, w, segs, hops, constant=w.time * ret_s + w.energy * ret_j, return_stage=ret_s)
+        return cls(table, chain, w, segs, hops, w.time * ret_s + w.energy * ret_j, ret_s, deadline_s)
+
+    @property
+    def latency_cap(self) -> float | None:
+        """The latency every exact method keeps to: the deadline less DEADLINE_MARGIN·max(deadline, 1 s)."""
+        if self.deadline_s is None:
+            return None
+        return self.deadline_s - DEADLINE_MARGIN * max(self.deadline_s, 1.0)
 
     @property
     def n_units(self) -> int:
@@ -268,6 +312,32 @@ class SplitInstance:
             out[(h.a, h.u)].append(h)
         return out
 
+    @cached_property
+    def rows(self) -> FlowRows:
+        """The flow rows the MILP and the CP-SAT model share, as indices into `segs` and `hops`."""
+        n = self.n_units
+        starts, ends, sends, receives = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+        of_member, sent_by = defaultdict(list), defaultdict(list)
+        for i, s in enumerate(self.segs):
+            starts[(s.m, s.first)].append(i)
+            ends[(s.m, s.last)].append(i)
+            of_member[s.m].append(i)
+        for i, h in enumerate(self.hops):
+            sends[(h.a, h.u)].append(i)
+            receives[(h.b, h.u + 1)].append(i)
+            sent_by[h.a].append(i)
+
+        def pairs(segs: dict, hops: dict, keep) -> list[tuple[list[int], list[int]]]:
+            return [(segs.get(key, []), hops.get(key, [])) for key in sorted(set(segs) | set(hops)) if keep(key[1])]
+
+        # a member ending at unit u < n-1 hands on to exactly one later member, and
+        # one starting at unit j > 0 takes over from exactly one earlier member
+        balance = pairs(ends, sends, lambda u: u < n - 1) + pairs(starts, receives, lambda j: j > 0)
+        return FlowRows(
+            begin=starts.get((0, 0), []), finish=ends.get((self.n_members - 1, n - 1), []), balance=balance,
+            members=[(m, of_member[m], sent_by.get(m, [])) for m in sorted(of_member)],
+        )
+
     def members(self, segs: list[Seg]) -> tuple[Member, ...]:
         """The plan's members for a path's segments."""
         return tuple(Member(node=self.chain[s.m], first=s.first, last=s.last) for s in sorted(segs, key=lambda s: s.m))
@@ -275,3 +345,13 @@ class SplitInstance:
     def cluster(self, segs: list[Seg]) -> Cluster:
         """The cluster of a path, with its edge server made explicit (skipped members must not change it)."""
         return Cluster(kind=self.table.kind, members=self.members(segs), server=self.table.server)
+
+
+@dataclass(frozen=True)
+class ExactOutcome:
+    """What an exact method returns: status, the chosen segments (if any), its own objective and proven bound."""
+
+    status: Status
+    segs: list[Seg] | None
+    objective: float | None
+    bound: float | None
