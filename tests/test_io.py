@@ -94,3 +94,15 @@ def test_failed_write_leaves_no_file(tmp_path):
     with pytest.raises(Exception):
         save(Boom(), target)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        save(generate(5, seed=0), tmp_path / "s.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "s.json").stat().st_mode) == 0o644

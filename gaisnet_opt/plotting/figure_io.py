@@ -27,6 +27,7 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, format=fmt)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
