@@ -28,7 +28,8 @@ from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig, config_for
 from gaisnet_opt.profilers.flops import fvcore_analysis
-from gaisnet_opt.profilers.measured import host_description, profile_model, software_versions
+from gaisnet_opt.profilers.measured import profile_model
+from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.profilers.prompted_vit import build_model
 from gaisnet_opt.profiles import load_profile
 
@@ -156,7 +157,7 @@ def main() -> None:
         f"- command: `{command}` (cwd `{os.getcwd()}`)",
         f"- started: {started}; 1-min load average at start {os.getloadavg()[0]:.2f} (the host is shared: times are noisy)",
         f"- host: {host_description()}; {platform.platform()}",
-        f"- versions: {', '.join(f'{k} {v}' for k, v in software_versions().items())}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in package_versions(('torch', 'timm', 'fvcore')).items())}",
         "", "Counts are MACs (1 MAC = 2 FLOPs) per sample of matrix products only (linear, convolution, attention);"
         " the closed form is `gaisnet_opt.profilers.closed_form`.", "",
     ]

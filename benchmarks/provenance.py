@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-
-def host() -> str:
-    """CPU model, logical CPUs and OS of this machine."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("model name")), platform.machine())
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
-
-
-def versions(packages: tuple[str, ...]) -> str:
-    def one(p: str) -> str:
-        try:
-            return f"{p} {version(p)}"
-        except PackageNotFoundError:
-            return f"{p} (not installed)"
-
-    return ", ".join([*(one(p) for p in packages), f"Python {platform.python_version()}"])
+from gaisnet_opt.provenance import host_description, package_versions
 
 
 def header(title: str, packages: tuple[str, ...]) -> list[str]:
@@ -36,6 +18,6 @@ def header(title: str, packages: tuple[str, ...]) -> list[str]:
         f"# {title}", "",
         f"- command: `{command}`",
         f"- date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
-        f"- host: {host()} (load average {load:.1f} at the start)",
-        f"- versions: {versions(packages)}", "",
+        f"- host: {host_description()} (load average {load:.1f} at the start)",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in package_versions(packages).items())}", "",
     ]

@@ -187,7 +187,7 @@ def write(rows: list[Row], argv: list[str], wall_s: float) -> None:
         "many runs; **DP re-chain** = `SplitInstance.build` from an already filled `SplitTable` + `split_dp` (a new chain",
         "order over cached cost-model figures); **DP cold** = `solve_split(..., 'dp')` end to end: cost-model table",
         "(one `member_cost` per node and range, one `hop_cost` per pair and unit), DP, checker and cost-model",
-        f"evaluation. MILP (Pyomo + HiGHS via appsi, one thread) and CP-SAT (one worker, seed 0): one run each,",
+        "evaluation. MILP (Pyomo + HiGHS via appsi, one thread) and CP-SAT (one worker, seed 0): one run each,",
         f"`solve_split` wall time including model building, limit {SOLVER_TIME_LIMIT_S:.0f} s. 'agree' compares with the DP",
         "(1e-9 relative; CP-SAT within its documented rounding tolerance).",
         "",

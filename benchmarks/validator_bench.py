@@ -28,7 +28,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.io import write_text
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.profilers.config import DIGITS_VIT
-from gaisnet_opt.profilers.measured import host_description
+from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.profilers.prompted_vit import build_model
 from gaisnet_opt.scenario import Scenario, Training
 from gaisnet_opt.solvers.greedy_chains import solve_greedy
@@ -37,7 +37,7 @@ from gaisnet_opt.validator.data import batch_indices, load_digits, partition
 from gaisnet_opt.validator.engine import OPTIMIZERS, SplitChain
 from gaisnet_opt.validator.model import digits_profile
 from gaisnet_opt.validator.pretrain import pretrain
-from gaisnet_opt.validator.report import to_markdown, versions
+from gaisnet_opt.validator.report import to_markdown
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -142,7 +142,7 @@ def main() -> None:
         "# Validator benchmark", "",
         f"Command: `{command}`", "",
         f"- host: {host_description()}",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(("torch", "timm", "numpy", "scikit-learn")).items()),
         f"- pre-training (cloud): {args.pretrain_epochs} epochs on the digits source split, {pretrain_s:.1f} s, "
         f"last-epoch loss {pre_loss:.3f}, accuracy {pre_acc:.3f}",
         f"- scenario: `generate({args.clients}, {args.seed}, profile={scenario.profile.name})`, batch 32, 10 local "

@@ -11,13 +11,10 @@ unit's backward FLOPs, saved tensors and times are its own.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -30,6 +27,7 @@ from gaisnet_opt.profilers.config import VitConfig, config_for
 from gaisnet_opt.profilers.flops import counted_macs, forward_macs
 from gaisnet_opt.profilers.memory import peak_bytes, saved_bytes
 from gaisnet_opt.profilers.prompted_vit import build_model
+from gaisnet_opt.provenance import host_description, package_versions
 
 
 def _nbytes(t: torch.Tensor | None) -> int:
@@ -91,27 +89,6 @@ def _median_times(model: nn.Module, make_pass: Callable[[], SplitPass], repeats:
                 fwd[k].append(f[k])
                 bwd[k].append(b.get(k, 0.0))
     return [statistics.median(t) for t in fwd], [statistics.median(t) for t in bwd]
-
-
-def host_description() -> str:
-    """The machine the times were measured on: name, CPU, cores and torch threads."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    return f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads, {platform.system()}"
-
-
-def software_versions() -> dict[str, str]:
-    """Versions of what produced the figures: python, torch, timm, fvcore, this package."""
-    out = {"python": sys.version.split()[0]}
-    for package in ("torch", "timm", "fvcore", "gaisnet-opt"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "not installed"
-    return out
 
 
 def profile_model(
@@ -176,8 +153,8 @@ def profile_model(
         bytes_per_value=images.element_size(),
         units=tuple(out),
         provenance=Provenance(
-            method="measured", model=cfg.name, config=cfg.model_dump(), versions=software_versions(),
-            host=host_description(), date=datetime.now(UTC).isoformat(timespec="seconds"),
+            method="measured", model=cfg.name, config=cfg.model_dump(), versions=package_versions(("torch", "timm", "fvcore", "gaisnet-opt")),
+            host=host_description(f"{torch.get_num_threads()} torch threads"), date=datetime.now(UTC).isoformat(timespec="seconds"),
             note=(
                 f"FLOPs: fvcore forward, torch FlopCounterMode backward, fused attention counted; per sample from a batch of"
                 f" {batch} random images (seed {seed}); times: median of {repeats} steps, 1-min load average {load:.2f} at start; memory: saved tensors (train) and peak"

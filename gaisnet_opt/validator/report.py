@@ -10,9 +10,7 @@ model's seconds for that calibrated scenario are set beside the measured ones.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -20,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from gaisnet_opt.cost import cluster_cost, round_cost
 from gaisnet_opt.io import dumps, write_text
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.profilers.measured import host_description
+from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.engine import MemberMeter, SplitChain
 from gaisnet_opt.validator.inference import InferenceChain
@@ -157,19 +155,8 @@ def _at_speed(scenario: Scenario, flops_per_s: float) -> Scenario:
     """The scenario with every node computing at `flops_per_s` per cluster (edge servers keep their slots)."""
     data = scenario.model_dump()
     for node in data["nodes"]:
-        node["flops"] = flops_per_s * node["slots"]
+        node["flops"] = flops_per_s * max(1, node["slots"])  # undo effective_flops' division
     return Scenario.model_validate(data)
-
-
-def versions() -> dict[str, str]:
-    """Versions of what a validation run uses."""
-    out = {"python": sys.version.split()[0]}
-    for package in ("torch", "timm", "numpy", "scikit-learn", "gaisnet-opt"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "not installed"
-    return out
 
 
 def build_report(
@@ -219,7 +206,7 @@ def build_report(
             comm_bytes_per_round=comm, comm_bytes_per_round_pred=cost.comm_bytes, latency_s_pred_devices=cost.latency_s,
         ))
     return ValidationReport(
-        scenario=scenario.name, profile=scenario.profile.name, config=config, host=host_description(), versions=versions(),
+        scenario=scenario.name, profile=scenario.profile.name, config=config, host=host_description(), versions=package_versions(("torch", "timm", "numpy", "scikit-learn", "gaisnet-opt")),
         host_flops_per_s=speed, round_latency_s_pred_devices=round_cost(scenario, plan).latency_s,
         rounds=records, clusters=clusters, members=members, hops=hops,
     )
