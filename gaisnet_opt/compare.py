@@ -9,6 +9,8 @@ checker (solvers never return one that does not).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -118,3 +120,13 @@ def records(comparison: Comparison) -> list[dict[str, object]]:
             "clusters": len(r.plan.clusters) if r.plan else None, "reason": r.reason,
         })
     return out
+
+
+def records_csv(comparison: Comparison) -> str:
+    """The records as CSV text, header first."""
+    rows = records(comparison)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated
 
@@ -12,7 +10,7 @@ from rich.table import Table
 
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.cli.plan_commands import ScenarioArg
-from gaisnet_opt.compare import Comparison, compare, records
+from gaisnet_opt.compare import Comparison, compare, records, records_csv
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, load, write_text
 from gaisnet_opt.result import Objective
@@ -70,11 +68,7 @@ def compare_command(
         raise InputError("options", [(field if reason else "objective", reason or field)]) from None
     rows = records(result)
     if csv_out is not None:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text(csv_out, buf.getvalue())
+        write_text(csv_out, records_csv(result))
     if as_json:
         write_text(STDIO, json.dumps({"best_bound": result.best_bound, "bound_from": result.bound_from,
                                       "objective": obj.model_dump(), "rows": rows}, indent=2) + "\n")

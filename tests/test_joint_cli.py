@@ -1,0 +1,65 @@
+"""`gaisnet-opt solve` on files and on stdin/stdout, with the exit statuses schedulers rely on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from gaisnet_opt.cli.solve import register
+from gaisnet_opt.generator import generate
+from gaisnet_opt.checker import check
+from gaisnet_opt.io import dumps, load
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.result import SolveResult
+from tests.worlds import tiny_scenario
+
+app = typer.Typer()
+register(app)
+app.command("noop")(lambda: None)
+runner = CliRunner()
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    path = tmp_path / "scenario.json"
+    path.write_text(dumps(generate(8, seed=1)))
+    return path
+
+
+@pytest.mark.parametrize("method", ["greedy", "cpsat", "milp"])
+def test_writes_a_checked_plan(tmp_path, scenario_file, method):
+    out, log = tmp_path / "plan.json", tmp_path / "solver.log"
+    r = runner.invoke(app, ["solve", str(scenario_file), "--method", method, "--time-limit", "30", "-o", str(out),
+                            "--log", str(log)])
+    assert r.exit_code == 0, r.output
+    assert not check(generate(8, seed=1), load(Plan, out))
+    assert "round latency (s)" in r.output
+    if method != "greedy":
+        assert log.stat().st_size > 0
+
+
+def test_stdin_to_stdout_json(scenario_file):
+    r = runner.invoke(app, ["solve", "-", "--method", "cpsat", "--objective", "energy"], input=scenario_file.read_text())
+    assert r.exit_code == 0, r.output
+    result = SolveResult.model_validate(json.loads(r.output))
+    assert result.status == "optimal" and result.objective_spec.kind == "energy" and result.plan is not None
+
+
+def test_infeasible_exits_1_with_the_reason(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(dumps(tiny_scenario()))
+    r = runner.invoke(app, ["solve", str(path), "--clusters", "3", "--method", "milp", "--json"])
+    assert r.exit_code == 1
+    assert "K=3 clusters need 3 data sources, 1 exist" in json.loads(r.output)["reason"]
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path, scenario_file):
+    path = tmp_path / "s.json"
+    path.write_text('{"nodes": []}')
+    r = runner.invoke(app, ["solve", str(path)])
+    assert r.exit_code == 2 and "Traceback" not in r.output and "nodes" in r.output
+    r = runner.invoke(app, ["solve", str(scenario_file), "--objective", "weighted", "--alpha", "-1"])
+    assert r.exit_code == 2 and "alpha" in r.output

@@ -1,0 +1,104 @@
+"""MILP and CP-SAT agree with a brute force over every plan, and no heuristic beats a proven optimum."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gaisnet_opt.checker import check
+from gaisnet_opt.cost import objective_value, round_cost
+from gaisnet_opt.generator import generate
+from gaisnet_opt.result import Objective
+from gaisnet_opt.solvers.heuristics import with_clusters
+from gaisnet_opt.solvers.solve import solve
+from tests.joint_cases import OBJECTIVES, brute_force, scenarios
+
+HEURISTIC_METHODS = ("greedy", "balanced", "random", "local")
+
+
+def assert_sound(scenario, result, objective):
+    """The contract every method keeps: a plan passes the checker, its objective is the cost model's."""
+    if result.plan is None:
+        assert result.status in ("infeasible", "timeout", "error") and result.reason
+        return
+    assert not check(scenario, result.plan, objective.deadline_s)
+    assert result.objective == objective_value(round_cost(scenario, result.plan), objective)
+
+
+def bound_holds(value, bound, objective, rel=1e-7):
+    """The proven bound is on the right side of the plan's value (below it when minimizing)."""
+    slack = rel * max(1.0, abs(value))
+    return bound is not None and (bound >= value - slack if objective.maximize else bound <= value + slack)
+
+
+def not_better(value, optimum, objective, rel=1e-7):
+    """`value` does not beat `optimum` (beyond rounding)."""
+    slack = rel * max(1.0, abs(optimum))
+    return value <= optimum + slack if objective.maximize else value >= optimum - slack
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(), objective=st.sampled_from(OBJECTIVES), tight=st.booleans())
+def test_exact_methods_match_the_brute_force(scenario, objective, tight):
+    if tight:  # a deadline halfway between the fastest and the slowest feasible round
+        free = brute_force(scenario, Objective())
+        if free is not None:
+            objective = objective.model_copy(update={"deadline_s": free[0] * 1.5})
+    expected = brute_force(scenario, objective, objective.deadline_s)
+    results = {m: solve(scenario, method=m, objective=objective, time_limit=60, stop_at_floor=False) for m in ("milp", "cpsat")}
+    results["cpsat, floor stop"] = solve(scenario, method="cpsat", objective=objective, time_limit=60)
+    for method, r in results.items():
+        assert_sound(scenario, r, objective)
+        if expected is None:
+            assert r.status == "infeasible", (method, r.reason)
+        else:
+            assert r.status == "optimal", (method, r.status, r.reason)
+            assert r.objective == pytest.approx(expected[0], rel=1e-6, abs=1e-9), method
+            assert bound_holds(r.objective, r.bound, objective)
+    for method in HEURISTIC_METHODS:
+        h = solve(scenario, method=method, objective=objective, seed=1, time_limit=5)
+        assert_sound(scenario, h, objective)
+        if expected is not None and h.objective is not None:
+            assert not_better(h.objective, expected[0], objective), method
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(3, 8), seed=st.integers(0, 10_000), kind=st.sampled_from(["latency", "weighted"]))
+def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
+    scenario = generate(n, seed=seed)
+    objective = Objective(kind=kind, alpha=1.0, beta=0.01)
+    results = [solve(scenario, method=m, objective=objective, time_limit=60, stop_at_floor=False) for m in ("milp", "cpsat")]
+    for r in results:
+        assert_sound(scenario, r, objective)
+    a, b = results
+    assert a.status == b.status
+    if a.status == "optimal":
+        assert a.objective == pytest.approx(b.objective, rel=1e-6)
+        for r in results:
+            assert bound_holds(r.objective, r.bound, objective)
+        for method in HEURISTIC_METHODS:
+            h = solve(scenario, method=method, objective=objective, seed=seed)
+            assert_sound(scenario, h, objective)
+            if h.objective is not None:
+                assert not_better(h.objective, a.objective, objective)
+
+
+def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():
+    scenario = generate(20, seed=1)
+    fast, full = (solve(scenario, method="milp", clusters=3, stop_at_floor=stop) for stop in (True, False))
+    assert fast.status == full.status == "optimal"
+    assert fast.objective == pytest.approx(full.objective, rel=1e-6)
+    assert fast.bound <= full.objective * (1 + 1e-9) and full.params.get("proved_by") is None
+
+
+def test_time_out_returns_the_best_plan_with_a_bound():
+    scenario, objective = generate(30, seed=4), Objective(kind="energy")
+    r = solve(scenario, method="milp", objective=objective, time_limit=1.0, clusters=3)
+    assert r.status in ("feasible", "optimal") and r.plan is not None
+    assert_sound(with_clusters(scenario, 3), r, objective)
+    assert r.bound is None or bound_holds(r.objective, r.bound, objective)
+    assert r.gap is None or r.gap >= 0
+    assert math.isfinite(r.params["heuristic_objective"])

@@ -1,0 +1,50 @@
+"""The heuristics: feasible plans the checker accepts, the cost model's objective, seeded and repeatable."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gaisnet_opt.generator import generate
+from gaisnet_opt.result import Objective
+from gaisnet_opt.solvers.heuristics import with_clusters
+from gaisnet_opt.solvers.solve import solve
+from tests.test_joint_exact import HEURISTIC_METHODS, assert_sound
+
+OBJECTIVES = [Objective(), Objective(kind="energy"), Objective(kind="weighted", alpha=1.0, beta=0.01),
+              Objective(kind="coverage", deadline_s=200.0), Objective(kind="coverage", coverage_of="classes")]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(5, 80), seed=st.integers(0, 10_000), k=st.integers(1, 4), objective=st.sampled_from(OBJECTIVES))
+def test_every_heuristic_plan_passes_the_checker(n, seed, k, objective):
+    scenario = generate(n, seed=seed)
+    for method in HEURISTIC_METHODS:
+        r = solve(scenario, method=method, objective=objective, clusters=k, seed=seed, time_limit=3)
+        assert_sound(with_clusters(scenario, k), r, objective)
+        if r.plan is not None:
+            assert sum(c.kind == "finetune" for c in r.plan.clusters) == k
+            assert {c.start for c in r.plan.clusters if c.kind == "inference"} == {x.id for x in scenario.requesters}
+
+
+@pytest.mark.parametrize("method", HEURISTIC_METHODS)
+def test_seeded_runs_repeat(method):
+    s = generate(40, seed=2)
+    a, b = (solve(s, method=method, clusters=3, seed=7) for _ in range(2))
+    assert a.plan == b.plan and a.objective == b.objective
+
+
+def test_local_search_never_worsens_the_constructive_plans():
+    s = generate(40, seed=9)
+    local = solve(s, method="local", clusters=3, time_limit=5)
+    for method in ("greedy", "balanced", "random"):
+        r = solve(s, method=method, clusters=3)
+        assert r.objective is None or local.objective <= r.objective
+
+
+def test_coverage_fills_clusters_up_to_the_deadline():
+    s = generate(30, seed=3)
+    tight, loose = (solve(s, method="local", objective=Objective(kind="coverage", deadline_s=d)) for d in (60.0, 1e4))
+    assert tight.objective <= loose.objective
+    assert len(loose.plan.clusters) >= len(tight.plan.clusters)
