@@ -5,6 +5,7 @@ torch is imported inside the commands, so the rest of the CLI works without it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -38,13 +39,33 @@ def validate_command(
     alpha: Annotated[float, typer.Option(help="Dirichlet concentration for --partition dirichlet")] = 0.5,
     lr: Annotated[float, typer.Option(help="learning rate of the tunable modules")] = 1e-2,
     threads: Annotated[int | None, typer.Option(help="torch threads (default: torch's)")] = None,
+    engine: Annotated[str, typer.Option(help="inprocess (every member here) or distributed (a torch.distributed "
+                                        "process per member and the edge server; under torchrun, this process's rank)")] = "inprocess",
+    nprocs: Annotated[int | None, typer.Option(help="distributed: processes to spawn here (default: as many as the plan needs)")] = None,
+    master_addr: Annotated[str, typer.Option(help="distributed: rendezvous address")] = "127.0.0.1",
+    master_port: Annotated[int, typer.Option(help="distributed: rendezvous port (0: a free one)")] = 0,
+    timeout: Annotated[float, typer.Option(help="distributed: seconds a process waits for any one message, "
+                                           "a peer's compute included, before declaring the peer lost")] = 60.0,
 ) -> None:
     """Execute PLAN on SCENARIO with real HFSL fine-tuning and SL inference; report measured against predicted."""
     scenario, plan = load(Scenario, scenario_file), load(Plan, plan_file)
     if partition not in ("classes", "iid", "dirichlet"):
         raise InputError("validate", [("--partition", f"'{partition}' is not one of classes, iid, dirichlet")])
+    if engine not in ("inprocess", "distributed"):
+        raise InputError("validate", [("--engine", f"'{engine}' is not one of inprocess, distributed")])
+    if timeout <= 0:
+        raise InputError("validate", [("--timeout", f"{timeout}: must be positive")])
     scheme: Literal["classes", "iid", "dirichlet"] = partition  # type: ignore[assignment]
     _threads(threads)
+    options = {"rounds": rounds, "data": data, "checkpoint": checkpoint, "seed": seed, "out_dir": out, "resume": resume,
+               "partition_scheme": scheme, "alpha": alpha, "lr": lr, "timeout": timeout}
+    from gaisnet_opt.validator.distributed import run_from_env, under_torchrun
+
+    if engine == "distributed" and under_torchrun():
+        node = run_from_env(scenario, plan, **options)  # type: ignore[arg-type]
+        rank = os.environ["RANK"]
+        console.print(f"rank {rank} ({node}) finished" + (f"; wrote {out}/report.json" if rank == "0" else ""))
+        return
     from rich.progress import Progress
 
     from gaisnet_opt.validator import validate
@@ -57,8 +78,8 @@ def validate_command(
             bar.update(task, completed=record.round, description=f"round {record.round}/{total}: "
                        f"accuracy {record.test_accuracy:.3f}")
 
-        report = validate(scenario, plan, rounds=rounds, data=data, checkpoint=checkpoint, seed=seed, out_dir=out,
-                          resume=resume, partition_scheme=scheme, alpha=alpha, lr=lr, progress=advance)
+        report = validate(scenario, plan, progress=advance, engine=engine, nprocs=nprocs,  # type: ignore[arg-type]
+                          master_addr=master_addr, master_port=master_port, **options)
     first, last = report.rounds[0], report.rounds[-1]
     console.print(f"held-out accuracy {first.test_accuracy:.4f} (round {first.round}) -> {last.test_accuracy:.4f} "
                   f"(round {last.round}); host {report.host_flops_per_s or 0:.3g} FLOP/s calibrated")

@@ -1,6 +1,22 @@
 """The validator (SPEC §8): execute a plan with real HFSL training and SL inference, measure it against the cost model.
 
 Needs torch (the `torch` extra); the core toolkit does not import this package.
+
+Two engines run the same per-member code: `inprocess` (the default: every
+member in this process) and `distributed` (`validator.distributed`: a gloo
+process per chain member and one for the aggregating edge server, rank 0).
+`validate(..., engine="distributed")` or `gaisnet-opt validate --engine
+distributed [--nprocs N]` spawns them on this machine. Across machines, run
+the same command under torchrun on every host; each process then finds its
+rank and the rendezvous in the env:// variables torchrun sets (RANK,
+WORLD_SIZE, MASTER_ADDR, MASTER_PORT), e.g. on each of two hosts
+
+    torchrun --nnodes 2 --node-rank <0|1> --nproc-per-node 2 --master-addr <host of rank 0> \
+        --master-port 29500 --no-python gaisnet-opt validate s.json p.json --engine distributed
+
+with WORLD_SIZE equal to the processes the plan needs (the edge server, then
+each chain node in plan order) and the same input files on every host; rank
+0 writes the report.
 """
 
 from gaisnet_opt.validator.fedavg import Fault

@@ -6,6 +6,12 @@ crosses detached and the receiver's copy requires a gradient only if something
 upstream is tunable; in the backward the gradient of that copy crosses back.
 So what the meters count is what a real deployment would send.
 
+How a tensor crosses a hop is the chain's `Link`: in this process (`LOCAL`,
+every member here) or between processes (`validator.distributed`). The
+per-member step code (`Worker.take`, `Worker.forward`, `Worker.give_back`)
+and the chain's order of steps are the same for both; a process runs the
+steps of its own members and the link sends or receives at the hops it ends.
+
 Measuring must not distort what it measures: FLOPs (torch's FlopCounterMode
 with the profiler's CPU attention formulas), saved activations (saved-tensor
 hooks) and the peak of live activations in inference depend only on the input
@@ -19,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import nn
@@ -54,6 +60,61 @@ class MemberFailure(RuntimeError):
         super().__init__(f"member {node} failed at iteration {iteration}")
         self.node = node
         self.iteration = iteration
+
+
+class LostPeer(ConnectionError):
+    """A link's other end stopped answering (its process died or timed out)."""
+
+    def __init__(self, node: str, reason: str):
+        super().__init__(f"lost {node}: {reason}")
+        self.node = node
+
+
+class Link(Protocol):
+    """How the tensors of one chain cross its hops; hop k joins member k-1 to member k."""
+
+    def here(self, k: int) -> bool:
+        """Whether member k runs in this process."""
+        ...
+
+    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        """Member k-1's output `x` as member k receives it (None where member k is elsewhere)."""
+        ...
+
+    def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
+        """Member k's input gradient as member k-1 receives it (shaped `like` its output; None where it is elsewhere)."""
+        ...
+
+    def labels(self, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        """The start point's labels as the end point, which takes the loss, receives them."""
+        ...
+
+    def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        """The end point's logits as the start point receives them (an inference result going home)."""
+        ...
+
+
+class _Local:
+    """Every member in this process: a tensor crosses by being handed over."""
+
+    def here(self, k: int) -> bool:
+        return True
+
+    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return x
+
+    def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
+        return grad
+
+    def labels(self, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return labels
+
+    def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return logits
+
+
+LOCAL: Link = _Local()
+"""The in-process link."""
 
 
 @dataclass
@@ -171,6 +232,15 @@ class Worker:
         out = run()
         return out, probe, time.perf_counter() - start
 
+    def take(self, x: torch.Tensor, hop: HopMeter | None) -> torch.Tensor:
+        """The input as this member holds it: the start point's own (`hop` None), else what crossed `hop`, metered,
+        with no autograd link to the sender; it requires a gradient only if something upstream is tunable."""
+        if hop is None:
+            return x
+        hop.passes += 1
+        hop.fwd_bytes += nbytes(x)
+        return x.detach().requires_grad_(self.send_grad and torch.is_grad_enabled())
+
     def forward(self, received: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """Own units in order; the end member of a training chain also takes the loss."""
 
@@ -214,16 +284,22 @@ class Worker:
         if self.optimizer is not None:
             self.optimizer.zero_grad(set_to_none=True)
 
-
-def _cross(t: torch.Tensor, requires_grad: bool) -> torch.Tensor:
-    """The receiver's copy of a tensor that crossed a hop: no autograd link to the sender."""
-    return t.detach().requires_grad_(requires_grad)
+    def give_back(self, received: torch.Tensor, out: torch.Tensor, grad: torch.Tensor | None, hop: HopMeter | None) -> torch.Tensor | None:
+        """Backward and step from `grad` on `out`; the gradient of the input to cross back over `hop` (metered),
+        or None when nothing upstream is tunable."""
+        self.backward(out, grad, tuple(received.shape))
+        if hop is None or not self.send_grad:
+            return None
+        back = received.grad
+        assert back is not None  # the copy required grad, so autograd filled it
+        hop.bwd_bytes += nbytes(back)
+        return back
 
 
 class SplitChain:
-    """A chain of workers over `units`, split as `members` say (inclusive 0-based unit ranges)."""
+    """A chain of workers over `units`, split as `members` say (inclusive 0-based unit ranges), crossing hops by `link`."""
 
-    def __init__(self, units: Units, members: Sequence[Member], clients: frozenset[str] | None = None):
+    def __init__(self, units: Units, members: Sequence[Member], clients: frozenset[str] | None = None, link: Link = LOCAL):
         tunable = [any(p.requires_grad for p in m.parameters()) for _, m in units]
         self.workers = [
             Worker(
@@ -233,51 +309,72 @@ class SplitChain:
             for m in members
         ]
         self.hops = [HopMeter(a.node, b.node) for a, b in zip(members, members[1:])]
+        self.link = link
 
     def new_round(self, optimizer: str | None, lr: float = 0.0, deliver: bool = True) -> None:
-        """Every member receives its modules for a round (`optimizer` None: inference)."""
-        for w in self.workers:
-            w.new_round(optimizer, lr, deliver)
+        """Every member here receives its modules for a round (`optimizer` None: inference)."""
+        for k, w in enumerate(self.workers):
+            if self.link.here(k):
+                w.new_round(optimizer, lr, deliver)
 
     def end_round(self) -> None:
-        """Every member uploads its tuned modules."""
-        for w in self.workers:
-            w.end_round()
+        """Every member here uploads its tuned modules."""
+        for k, w in enumerate(self.workers):
+            if self.link.here(k):
+                w.end_round()
 
     def forward(
-        self, images: torch.Tensor, labels: torch.Tensor | None = None, failing: str | None = None, iteration: int = 0,
-    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Hand the batch down the chain; returns what each member received and emitted."""
-        received: list[torch.Tensor] = []
-        emitted: list[torch.Tensor] = []
-        x = images
+        self, images: torch.Tensor | None, labels: torch.Tensor | None = None, failing: str | None = None, iteration: int = 0,
+        *, rows: int | None = None, loss: bool | None = None,
+    ) -> tuple[list[torch.Tensor | None], list[torch.Tensor | None]]:
+        """Hand the batch down the chain; returns what each member received and emitted (None: a member elsewhere).
+
+        `rows` (the batch's samples) and `loss` (whether the end point takes the loss; default: labels given)
+        are for processes that do not hold the start point's images and labels.
+        """
+        n = rows if rows is not None else len(images)  # type: ignore[arg-type]
+        with_loss = labels is not None if loss is None else loss
         last = len(self.workers) - 1
+        received: list[torch.Tensor | None] = [None] * len(self.workers)
+        emitted: list[torch.Tensor | None] = [None] * len(self.workers)
+        x = images
         for k, w in enumerate(self.workers):
+            if k:
+                x = self.link.smashed(k, x, n)
+            if k == last and with_loss:
+                labels = self.link.labels(labels, n)
+            if not self.link.here(k):
+                x = None
+                continue
             if w.node == failing:
                 raise MemberFailure(w.node, iteration)
-            if k:
-                hop = self.hops[k - 1]
-                hop.passes += 1
-                hop.fwd_bytes += nbytes(x)
-                x = _cross(x, w.send_grad and torch.is_grad_enabled())
-            received.append(x)
-            x = w.forward(x, labels if k == last else None)
-            emitted.append(x)
+            assert x is not None  # member k is here, so its input is
+            received[k] = x = w.take(x, self.hops[k - 1] if k else None)
+            emitted[k] = x = w.forward(x, labels if k == last and with_loss else None)
         return received, emitted
 
     def train_step(
-        self, images: torch.Tensor, labels: torch.Tensor, failing: str | None = None, iteration: int = 0,
-    ) -> float:
-        """One split-learning iteration: forward hop by hop, loss at the end point, gradients back hop by hop."""
-        received, emitted = self.forward(images, labels, failing, iteration)
+        self, images: torch.Tensor | None, labels: torch.Tensor | None, failing: str | None = None, iteration: int = 0,
+        *, rows: int | None = None,
+    ) -> float | None:
+        """One split-learning iteration: forward hop by hop, loss at the end point, gradients back hop by hop.
+
+        Returns the loss where the end point is (None elsewhere).
+        """
+        received, emitted = self.forward(images, labels, failing, iteration, rows=rows, loss=True)
+        last = len(self.workers) - 1
         grad: torch.Tensor | None = None
         for k in reversed(range(len(self.workers))):
             w = self.workers[k]
             if not w.has_backward:
                 break  # nothing upstream is tunable either
-            w.backward(emitted[k], grad, tuple(received[k].shape))
-            if k and w.send_grad:
-                grad = received[k].grad
-                assert grad is not None  # the copy required grad, so autograd filled it
-                self.hops[k - 1].bwd_bytes += nbytes(grad)
-        return float(emitted[-1].item())
+            if k < last:
+                grad = self.link.gradient(k + 1, grad, emitted[k])
+            if self.link.here(k):
+                out, got = emitted[k], received[k]
+                assert out is not None and got is not None
+                grad = w.give_back(got, out, grad, self.hops[k - 1] if k else None)
+            else:
+                grad = None
+        out = emitted[-1]
+        return None if out is None else float(out.item())

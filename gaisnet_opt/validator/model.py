@@ -11,6 +11,7 @@ means the plan was made for another model.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import torch
 from pydantic import ValidationError
@@ -24,6 +25,9 @@ from gaisnet_opt.profiles import builtin_profiles, load_profile
 
 PROFILE_MISMATCH = "profile mismatch"
 """The InputError source when the scenario's profile does not describe the model trained."""
+
+Tune = Literal["prompts", "full"]
+"""What fine-tuning trains: the prompts and head (VPT, backbone frozen) or every parameter (full fine-tuning)."""
 
 
 def digits_profile() -> ModelProfile:
@@ -69,12 +73,14 @@ def _problems(profile: ModelProfile, model: PromptedViT) -> list[tuple[str, str]
     return problems
 
 
-def build_for(profile: ModelProfile, checkpoint: str | Path | None, seed: int) -> PromptedViT:
+def build_for(profile: ModelProfile, checkpoint: str | Path | None, seed: int, tune: Tune = "prompts") -> PromptedViT:
     """The model `profile` describes, backbone from `checkpoint` (frozen), prompts seeded; refused on mismatch.
 
     A classifier the checkpoint lacks starts at zero, as a new task's head: a
     seeded one could coincide with the head the backbone was pre-trained
     against (same seed, same initial draw) and score before any fine-tuning.
+    `tune="full"` then makes every backbone parameter tunable too (the paper's
+    Fig. 7 baseline); the profile, and so the plan's predictions, stay those of VPT.
     """
     model = build_model(config_of(profile), None, seed)
     if checkpoint is not None:
@@ -86,4 +92,7 @@ def build_for(profile: ModelProfile, checkpoint: str | Path | None, seed: int) -
     problems = _problems(profile, model)
     if problems:
         raise InputError(PROFILE_MISMATCH, problems)
+    if tune == "full":
+        for param in model.parameters():
+            param.requires_grad_(True)
     return model

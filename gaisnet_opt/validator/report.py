@@ -38,6 +38,7 @@ class RunConfig(_Record):
     partition: str
     alpha: float
     lr: float
+    tune: str = "prompts"
 
 
 class InferenceRecord(_Record):
