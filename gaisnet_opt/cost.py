@@ -68,6 +68,7 @@ class ClusterCost:
     """A cluster's latency breakdown, energy, communication and memory for one round."""
 
     kind: ClusterKind
+    start: str
     server: str | None
     iterations: int
     members: tuple[MemberCost, ...]
@@ -106,6 +107,11 @@ class RoundCost:
 def effective_flops(node: Node) -> float:
     """FLOP/s one cluster gets on `node`: an edge server splits its compute over its slots."""
     return node.flops / max(1, node.slots)
+
+
+def effective_memory(node: Node) -> float:
+    """Bytes one cluster gets on `node`: an edge server splits its memory over its slots, as its compute."""
+    return node.memory_bytes / max(1, node.slots)
 
 
 def transfer_s(n_bytes: float, rate_bps: float | None) -> float:
@@ -180,7 +186,7 @@ def member_cost(
         delivery_bytes=dl_bytes, delivery_s=transfer_s(dl_bytes, link.downlink_bps if link else None),
         upload_bytes=ul_bytes, upload_s=transfer_s(ul_bytes, link.uplink_bps if link else None),
         memory_bytes=member_memory(scenario, kind, first, last, samples),
-        memory_capacity_bytes=node.memory_bytes,
+        memory_capacity_bytes=effective_memory(node),
     )
 
 
@@ -211,43 +217,60 @@ def cluster_cost(scenario: Scenario, cluster: Cluster) -> ClusterCost:
         return_hop = hop_cost(scenario, kind, cluster.end, cluster.start, cluster.members[-1].last, samples)
     outgoing = [*hops, return_hop]  # member k's outgoing hop; the end's is the return (or none)
 
-    iterations = scenario.training.local_iters if kind == "finetune" else 1
+    iters = iterations(scenario, kind)
     delivery = max(m.delivery_s for m in members)
     upload = max(m.upload_s for m in members)
     iteration = sum(m.fwd_s + m.bwd_s for m in members) + sum(h.fwd_s + h.bwd_s for h in outgoing if h is not None)
     bottleneck = max(
         m.fwd_s + m.bwd_s + (0.0 if h is None else h.fwd_s + h.bwd_s) for m, h in zip(members, outgoing)
     )
-
-    nodes = scenario.node
-    server_power = nodes[server].tx_power_w if server is not None else 0.0
-    compute_j = iterations * sum((m.fwd_flops + m.bwd_flops) * nodes[m.node].energy_per_flop for m in members)
-    hop_j = sum(
-        joules(h.fwd_s, nodes[h.src].tx_power_w) + joules(h.bwd_s, nodes[h.dst].tx_power_w)
-        for h in outgoing if h is not None
-    )
-    link_j = sum(joules(m.delivery_s, server_power) + joules(m.upload_s, nodes[m.node].tx_power_w) for m in members)
     hop_bytes = sum(h.fwd_bytes + h.bwd_bytes for h in outgoing if h is not None)
     return ClusterCost(
-        kind=kind, server=server, iterations=iterations, members=members, hops=hops, return_hop=return_hop,
-        delivery_s=delivery, iteration_s=iteration, upload_s=upload,
-        latency_s=delivery + iterations * iteration + upload,
+        kind=kind, start=cluster.start, server=server, iterations=iters, members=members, hops=hops,
+        return_hop=return_hop, delivery_s=delivery, iteration_s=iteration, upload_s=upload,
+        latency_s=delivery + iters * iteration + upload,
         bottleneck_s=bottleneck,
-        compute_energy_j=compute_j,
-        tx_energy_j=iterations * hop_j + link_j,
-        comm_bytes=iterations * hop_bytes + sum(m.delivery_bytes + m.upload_bytes for m in members),
+        compute_energy_j=sum(member_compute_energy_j(scenario, m, iters) for m in members),
+        tx_energy_j=sum(hop_energy_j(scenario, h, iters) for h in outgoing if h is not None)
+        + sum(member_link_energy_j(scenario, m, server) for m in members),
+        comm_bytes=iters * hop_bytes + sum(m.delivery_bytes + m.upload_bytes for m in members),
         memory_bytes=sum(m.memory_bytes for m in members),
     )
 
 
+def iterations(scenario: Scenario, kind: ClusterKind) -> int:
+    """Passes a cluster makes in a round: I local iterations for fine-tuning, one for inference."""
+    return scenario.training.local_iters if kind == "finetune" else 1
+
+
+def member_compute_energy_j(scenario: Scenario, m: MemberCost, iters: int) -> float:
+    """FLOPs of a member's `iters` passes times its node's J/FLOP."""
+    return iters * (m.fwd_flops + m.bwd_flops) * scenario.node[m.node].energy_per_flop
+
+
+def member_link_energy_j(scenario: Scenario, m: MemberCost, server: str | None) -> float:
+    """Delivery (the edge server transmits) and upload (the member transmits) of a member's tunable modules."""
+    server_w = scenario.node[server].tx_power_w if server is not None else 0.0
+    return joules(m.delivery_s, server_w) + joules(m.upload_s, scenario.node[m.node].tx_power_w)
+
+
+def hop_energy_j(scenario: Scenario, h: HopCost, iters: int) -> float:
+    """`iters` crossings of a hop: the sender transmits forward, the receiver sends the gradient back."""
+    return iters * (joules(h.fwd_s, scenario.node[h.src].tx_power_w) + joules(h.bwd_s, scenario.node[h.dst].tx_power_w))
+
+
 def round_cost(scenario: Scenario, plan: Plan) -> RoundCost:
     """All clusters of a plan; the round lasts as long as its slowest cluster (synchronous FedAvg)."""
-    clusters = tuple(cluster_cost(scenario, c) for c in plan.clusters)
+    return combine(scenario, tuple(cluster_cost(scenario, c) for c in plan.clusters))
+
+
+def combine(scenario: Scenario, clusters: tuple[ClusterCost, ...]) -> RoundCost:
+    """A round from its clusters' costs, so a search that caches cluster costs scores rounds the same way."""
 
     def slowest(kind: str | None) -> float:
         return max((c.latency_s for c in clusters if kind in (None, c.kind)), default=0.0)
 
-    sources = [scenario.node[c.start].data for c in plan.clusters if c.kind == "finetune"]
+    sources = [scenario.node[c.start].data for c in clusters if c.kind == "finetune"]
     sources = [d for d in sources if d is not None]
     return RoundCost(
         clusters=clusters,

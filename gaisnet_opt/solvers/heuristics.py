@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from gaisnet_opt.cost import cluster_cost
+from gaisnet_opt.cost import ClusterCost, cluster_cost, combine, objective_value
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import FinetuneService, Scenario
 from gaisnet_opt.solvers.joint_table import TableCache, adjacency
 from gaisnet_opt.solvers.split_dp import split_dp
 from gaisnet_opt.solvers.split_table import SplitInstance, SplitTable
+
 
 def with_clusters(scenario: Scenario, clusters: int) -> Scenario:
     """The scenario with its fine-tuning service fixed to exactly `clusters` clusters (deadline kept)."""
@@ -66,11 +67,14 @@ def best_split(table: SplitTable, chain: list[str], objective: Objective) -> Clu
 
 @dataclass(frozen=True)
 class Evaluated:
-    """A cluster with the figures the plan score needs."""
+    """A cluster with its cost-model figures, so plans are scored without costing a cluster twice."""
 
     cluster: Cluster
-    latency_s: float
-    energy_j: float
+    cost: ClusterCost
+
+    @property
+    def latency_s(self) -> float:
+        return self.cost.latency_s
 
 
 @dataclass
@@ -127,26 +131,13 @@ class Evaluator:
                 return None
             cost = cluster_cost(s, cluster)
             if self.deadline_s is None or cost.latency_s <= self.deadline_s:
-                return Evaluated(cluster, cost.latency_s, cost.energy_j)
+                return Evaluated(cluster, cost)
         return None
 
     def score(self, plan: list[Evaluated]) -> tuple[float, float]:
-        """(objective to minimize, tie-break): coverage is negated."""
-        latency = max((e.latency_s for e in plan), default=0.0)
-        energy = sum(e.energy_j for e in plan)
-        total = sum(e.latency_s for e in plan)
-        o = self.objective
-        match o.kind:
-            case "latency":
-                return latency, total
-            case "energy":
-                return energy, total
-            case "weighted":
-                return o.alpha * latency + o.beta * energy, total
-        starts = [self.scenario.node[e.cluster.start].data for e in plan if e.cluster.kind == "finetune"]
-        if o.coverage_of == "samples":
-            return -float(sum(d.samples for d in starts if d)), total
-        return -float(len({k for d in starts if d for k in d.classes})), total
+        """(the cost model's objective, negated for coverage so smaller is better; sum of cluster latencies)."""
+        value = objective_value(combine(self.scenario, tuple(e.cost for e in plan)), self.objective)
+        return (-value if self.objective.maximize else value), sum(e.latency_s for e in plan)
 
     def free_neighbours(self, node: str, used: set[str]) -> list[str]:
         """Free clients `node` links to, fastest first."""

@@ -27,6 +27,7 @@ import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from gaisnet_opt.cost import iterations
 from gaisnet_opt.plan import Cluster, ClusterKind, Member, Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split_table import SplitTable
@@ -148,7 +149,7 @@ class JointTable:
         return self.scenario.profile.n_units
 
     def iterations(self, s: int) -> int:
-        return self.scenario.training.local_iters if self.starts[s].kind == "finetune" else 1
+        return iterations(self.scenario, self.starts[s].kind)
 
     @classmethod
     def build(cls, scenario: Scenario, radius: int | None = None, candidates: int | None = None,

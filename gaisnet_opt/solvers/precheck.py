@@ -87,7 +87,7 @@ def _total_memory(scenario: Scenario, k: int) -> str | None:
     n = scenario.profile.n_units
     need = k * member_memory(scenario, "finetune", 0, n - 1, scenario.training.batch_size) if k else 0.0
     need += sum(member_memory(scenario, "inference", 0, n - 1, r.request.samples) for r in scenario.requesters)
-    have = sum(node.memory_bytes * (node.slots if node.kind == "edge" else 1) for node in scenario.nodes)
+    have = sum(node.memory_bytes for node in scenario.nodes)  # an edge server's slots share its memory
     if need > have:
         return (f"{k} fine-tuning and {len(scenario.requesters)} inference cluster(s) need {_gb(need)} together, "
                 f"the clients and edge servers (per slot) hold {_gb(have)}")

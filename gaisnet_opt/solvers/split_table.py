@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from gaisnet_opt.cost import batch_samples, hop_cost, joules, member_cost, resolve_server
+from gaisnet_opt.cost import (
+    batch_samples, effective_memory, hop_cost, hop_energy_j, iterations, member_compute_energy_j, member_cost,
+    member_link_energy_j, resolve_server,
+)
 from gaisnet_opt.plan import Cluster, ClusterKind, Member
 from gaisnet_opt.result import Objective, Status
 from gaisnet_opt.scenario import Scenario
@@ -96,7 +99,7 @@ class SplitTable:
 
     @property
     def iterations(self) -> int:
-        return self.scenario.training.local_iters if self.kind == "finetune" else 1
+        return iterations(self.scenario, self.kind)
 
     def segments(self, node: str) -> NodeSegments:
         """Every range's figures on `node`, from `member_cost`."""
@@ -115,35 +118,30 @@ class SplitTable:
         if self.kind != "inference" or end == start:
             return 0.0, 0.0
         hop = hop_cost(self.scenario, self.kind, end, start, self.n_units - 1, self.samples)
-        return hop.fwd_s, joules(hop.fwd_s, self.scenario.node[end].tx_power_w)
+        return hop.fwd_s, hop_energy_j(self.scenario, hop, 1)
 
     def _build_segments(self, node: str) -> NodeSegments:
         n, s, it = self.n_units, self.scenario, self.iterations
         grid = lambda v: [[v] * n for _ in range(n)]  # noqa: E731
         iter_s, dl, ul, energy, mem, ok = grid(INF), grid(INF), grid(INF), grid(INF), grid(INF), grid(False)
-        epf, watts = s.node[node].energy_per_flop, s.node[node].tx_power_w
-        server_w = s.node[self.server].tx_power_w if self.server is not None else 0.0
-        capacity = s.node[node].memory_bytes
+        capacity = effective_memory(s.node[node])
         for f in range(n):
             for l in range(f, n):
                 m = member_cost(s, self.kind, node, f, l, self.server, self.samples, self.cached)
                 iter_s[f][l], dl[f][l], ul[f][l], mem[f][l] = m.fwd_s + m.bwd_s, m.delivery_s, m.upload_s, m.memory_bytes
                 ok[f][l] = m.memory_bytes <= capacity and m.delivery_s < INF and m.upload_s < INF
                 if ok[f][l]:
-                    energy[f][l] = (
-                        it * (m.fwd_flops + m.bwd_flops) * epf + joules(m.delivery_s, server_w) + joules(m.upload_s, watts)
-                    )
+                    energy[f][l] = member_compute_energy_j(s, m, it) + member_link_energy_j(s, m, self.server)
         return NodeSegments(node, iter_s, dl, ul, energy, mem, capacity, ok)
 
     def _build_hops(self, src: str, dst: str) -> HopRow:
         s, it = self.scenario, self.iterations
-        src_w, dst_w = s.node[src].tx_power_w, s.node[dst].tx_power_w
         iter_s, energy = [], []
         for u in range(self.n_units - 1):
             h = hop_cost(s, self.kind, src, dst, u, self.samples)
             t = h.fwd_s + h.bwd_s
             iter_s.append(t)
-            energy.append(it * (joules(h.fwd_s, src_w) + joules(h.bwd_s, dst_w)) if t < INF else INF)
+            energy.append(hop_energy_j(s, h, it) if t < INF else INF)
         return HopRow(src, dst, iter_s, energy)
 
 
