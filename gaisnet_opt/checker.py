@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from gaisnet_opt.cost import cluster_cost, resolve_server, round_cost
@@ -46,20 +47,35 @@ class Violation:
         return f"[{self.rule}] {self.path}: {self.message}"
 
 
-def check(scenario: Scenario, plan: Plan, deadline_s: float | None = None) -> list[Violation]:
-    """Every violated rule of SPEC §3 (empty: the plan is feasible).
+STRUCTURAL_RULES = frozenset({"unknown-node", "unit-range", "cover", "nonempty"})
+"""A cluster breaking one of these cannot be costed: its resources and the round's deadline go unchecked."""
 
-    `deadline_s` overrides the fine-tuning service's deadline, if any.
+
+def deadline_for(scenario: Scenario, deadline_s: float | None = None) -> float | None:
+    """The binding deadline: the tighter of `deadline_s` (an objective's) and the fine-tuning service's."""
+    service = scenario.finetune.deadline_s if scenario.finetune is not None else None
+    given = [d for d in (deadline_s, service) if d is not None]
+    return min(given) if given else None
+
+
+def check(scenario: Scenario, plan: Plan, deadline_s: float | None = None, skip: Collection[str] = ()) -> list[Violation]:
+    """Every violated rule of SPEC §3 (empty: the plan is feasible), less the rules named in `skip`.
+
+    The deadline is the tighter of `deadline_s` and the fine-tuning service's.
+    `skip` serves partial plans, e.g. one chain's split (`{"cluster-count"}`).
     """
     out: list[Violation] = []
+    costable = True
     for ci, cluster in enumerate(plan.clusters):
         found = _structure(scenario, cluster, f"clusters[{ci}]")
         out += found
-        if not any(v.rule in ("unknown-node", "unit-range", "cover", "nonempty") for v in found):
+        if any(v.rule in STRUCTURAL_RULES for v in found):
+            costable = False
+        else:
             out += _resources(scenario, cluster, f"clusters[{ci}]")
     out += _membership(scenario, plan)
-    out += _service(scenario, plan, deadline_s, evaluable=not out)
-    return out
+    out += _service(scenario, plan, deadline_for(scenario, deadline_s), costable)
+    return [v for v in out if v.rule not in skip]
 
 
 def _structure(s: Scenario, cluster: Cluster, where: str) -> list[Violation]:
@@ -139,7 +155,7 @@ def _membership(s: Scenario, plan: Plan) -> list[Violation]:
     return out
 
 
-def _service(s: Scenario, plan: Plan, deadline_s: float | None, evaluable: bool) -> list[Violation]:
+def _service(s: Scenario, plan: Plan, deadline: float | None, costable: bool) -> list[Violation]:
     out: list[Violation] = []
     k = sum(c.kind == "finetune" for c in plan.clusters)
     service = s.finetune
@@ -149,9 +165,8 @@ def _service(s: Scenario, plan: Plan, deadline_s: float | None, evaluable: bool)
         out.append(Violation("cluster-count", "clusters", f"{k} fine-tuning cluster(s), the service needs at least {service.min_clusters}"))
     if service is not None and service.max_clusters is not None and k > service.max_clusters:
         out.append(Violation("cluster-count", "clusters", f"{k} fine-tuning cluster(s), the service allows at most {service.max_clusters}"))
-    deadline = deadline_s if deadline_s is not None else (service.deadline_s if service else None)
-    if deadline is not None and evaluable:
+    if deadline is not None and costable:
         latency = round_cost(s, plan).latency_s
-        if latency > deadline:
+        if math.isfinite(latency) and latency > deadline:  # an infinite latency is a missing link, reported as such
             out.append(Violation("deadline", "clusters", f"the round takes {latency:.3f} s, the deadline is {deadline:.3f} s"))
     return out

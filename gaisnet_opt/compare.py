@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gaisnet_opt.cost import RoundCost, round_cost
+from gaisnet_opt.errors import InputError
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
 from gaisnet_opt.scenario import Scenario
@@ -99,9 +100,11 @@ def compare(
 ) -> Comparison:
     """Run `methods` (default: every applicable one) on the round, or on one chain's split if `chain` is given."""
     names = tuple(methods) if methods is not None else applicable_methods(chain)
+    if not names:
+        raise InputError("options", [("--methods", "name at least one method")])
     unknown = sorted(set(names) - set(applicable_methods(chain)))
     if unknown:
-        raise ValueError(f"methods: unknown {', '.join(unknown)}; choose from {', '.join(applicable_methods(chain))}")
+        raise InputError("options", [("--methods", f"unknown {', '.join(unknown)}; choose from {', '.join(applicable_methods(chain))}")])
     run = (_split_runner(scenario, objective, time_limit, chain, kind) if chain is not None
            else _joint_runner(scenario, objective, time_limit, seed, clusters))
     return compare_results(scenario, [run(m) for m in names], objective)

@@ -83,13 +83,19 @@ def write_text(path: str | Path, text: str) -> None:
         sys.stdout.flush()
         return
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(str(path), [("(file)", f"cannot write here: {exc.strerror or exc}")]) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written document reads like any other file
         os.replace(tmp, target)
+    except IsADirectoryError:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(str(path), [("(file)", "is a directory")]) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -37,8 +37,8 @@ class Cluster(BaseModel):
     members: tuple[Member, ...] = Field(min_length=1)
     server: str | None = Field(
         default=None,
-        description="edge server that delivers the tunable modules and aggregates; "
-        "None: the first edge server the start point reaches",
+        description="edge server that delivers the tunable modules and aggregates; None: an edge server "
+        "in the chain, else the first the start point reaches (cost.resolve_server)",
     )
 
     @property

@@ -7,8 +7,9 @@ is reported with its field path, e.g. ``d2d.3.dst: unknown node 'c99'``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -142,6 +143,11 @@ class Scenario(BaseModel):
     def _cross_references(self) -> Scenario:
         raise_problems("Scenario", list(_scenario_problems(self)))
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
+        """A validated copy: cross-references checked again and the lookup caches built anew."""
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**fields, **(update or {})})
 
     @cached_property
     def node(self) -> dict[NodeId, Node]:

@@ -102,3 +102,20 @@ def test_zero_slots_edge_aggregates_but_joins_no_chain():
     assert check(s, Plan(clusters=(GOOD_FT,))) == []  # e0 still delivers and aggregates
     violations = check(s, Plan(clusters=(ft(("c0", 0, 1), ("e0", 2, 2)),)))
     assert [v.rule for v in violations] == ["slots"] and "0 slot(s)" in violations[0].message
+
+
+def test_deadline_is_reported_beside_other_violations():
+    s = tiny_scenario(nodes=small_memory_c1(), finetune=FinetuneService(deadline_s=100.0))
+    assert sorted(v.rule for v in check(s, Plan(clusters=(GOOD_FT,)))) == ["deadline", "memory"]
+
+
+def test_the_tighter_deadline_binds(scenario):
+    s = tiny_scenario(finetune=FinetuneService(deadline_s=100.0))
+    plan = Plan(clusters=(GOOD_FT,))
+    assert [v.rule for v in check(s, plan, deadline_s=1000.0)] == ["deadline"]  # the service's 100 s still binds
+
+
+def test_skip_serves_partial_plans(scenario):
+    plan = Plan(clusters=(inf(("c1", 0, 1), ("e0", 2, 2)),))  # an inference split alone: no fine-tuning cluster
+    assert [v.rule for v in check(scenario, plan)] == ["cluster-count"]
+    assert check(scenario, plan, skip={"cluster-count"}) == []

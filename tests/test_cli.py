@@ -8,8 +8,10 @@ from typer.testing import CliRunner
 
 from gaisnet_opt.cli import app
 from gaisnet_opt.io import load
-from gaisnet_opt.plan import Plan
+from gaisnet_opt.io import save
+from gaisnet_opt.plan import Cluster, Member, Plan
 from gaisnet_opt.scenario import Scenario
+from tests.worlds import tiny_scenario
 
 runner = CliRunner()
 
@@ -43,21 +45,35 @@ def test_stdin_and_stdout(tmp_path):
     assert json.loads(r.output)["violations"][0]["rule"] == "cluster-count"
 
 
+def tiny_files(tmp_path, *members: tuple[str, int, int]):
+    """The hand-made tiny world and a one-cluster fine-tuning plan, as files."""
+    save(tiny_scenario(), tmp_path / "tiny.json")
+    plan = Plan(clusters=(Cluster(kind="finetune", members=tuple(Member(node=n, first=a, last=b) for n, a, b in members)),))
+    save(plan, tmp_path / "plan.json")
+    return str(tmp_path / "tiny.json"), str(tmp_path / "plan.json")
+
+
 def test_rule_violation_exits_1(tmp_path):
-    out = tmp_path / "run"
-    invoke("run", "--out-dir", str(out))
-    plan = load(Plan, out / "plan.json")
-    i = next(i for i, c in enumerate(plan.clusters) if c.members[-1].n_units >= 2)
-    cluster = plan.clusters[i]
-    end = cluster.members[-1]
-    short = end.model_copy(update={"last": end.last - 1})  # the head is left out
-    broken = cluster.model_copy(update={"members": (*cluster.members[:-1], short)})
-    clusters = list(plan.clusters)
-    clusters[i] = broken
-    (tmp_path / "bad.json").write_text(Plan(clusters=tuple(clusters)).model_dump_json())
-    r = invoke("check", str(out / "scenario.json"), str(tmp_path / "bad.json"), "--json")
+    s, p = tiny_files(tmp_path, ("c0", 0, 0), ("c1", 1, 1))  # the head is left out
+    r = invoke("check", s, p, "--json")
     assert r.exit_code == 1
     assert [v["rule"] for v in json.loads(r.output)] == ["embed-head"]
+    r = invoke("plot", s, p, "--kind", "gantt", "-o", str(tmp_path / "m.png"))
+    assert r.exit_code == 1 and (tmp_path / "m.png").exists()  # drawn, and the broken rule said
+
+
+def test_ranges_that_do_not_cover_cannot_be_evaluated(tmp_path):
+    s, p = tiny_files(tmp_path, ("c0", 0, 1), ("c1", 1, 2))  # block_1 twice
+    assert invoke("check", s, p).exit_code == 1
+    r = invoke("evaluate", s, p)
+    assert r.exit_code == 2 and "overlaps" in r.output
+
+
+def test_document_on_stdout_stays_parseable(tmp_path):
+    s, _ = tiny_files(tmp_path, ("c0", 0, 2))
+    r = runner.invoke(app, ["solve", s, "--method", "greedy", "-o", "-"])
+    assert r.exit_code == 0
+    assert {c.start for c in Plan.model_validate_json(r.stdout).clusters} == {"c0", "c1"}  # c1 raised a request
 
 
 def test_bad_inputs_exit_2_and_write_nothing(tmp_path):

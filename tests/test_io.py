@@ -85,15 +85,25 @@ def test_missing_file_is_an_input_error(tmp_path):
         load(Scenario, tmp_path / "absent.json")
 
 
-def test_failed_write_leaves_no_file(tmp_path):
-    class Boom:
-        def model_dump(self, mode):  # noqa: ARG002
-            raise RuntimeError("boom")
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    import os
 
-    target = tmp_path / "out.json"
-    with pytest.raises(Exception):
-        save(Boom(), target)  # type: ignore[arg-type]
-    assert list(tmp_path.iterdir()) == []
+    def boom(src, dst):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        save(generate(5, seed=0), tmp_path / "out.json")
+    assert list(tmp_path.iterdir()) == []  # neither the target nor the temporary file
+
+
+def test_unwritable_target_is_an_input_error(tmp_path):
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        save(generate(5, seed=0), tmp_path / "dir.json")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot write here"):
+        save(generate(5, seed=0), tmp_path / "file" / "s.json")
 
 
 def test_written_files_are_readable_by_others(tmp_path):
@@ -106,3 +116,13 @@ def test_written_files_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "s.json").stat().st_mode) == 0o644
+
+
+def test_scenario_copies_are_validated_and_fresh():
+    s = generate(6, seed=1)
+    assert s.node["c0"].flops > 1  # fills the lookup cache
+    slow = tuple(n.model_copy(update={"flops": 1.0}) if n.id == "c0" else n for n in s.nodes)
+    t = s.model_copy(update={"nodes": slow})
+    assert t.node["c0"].flops == 1.0
+    with pytest.raises(Exception, match="unknown node"):
+        s.model_copy(update={"nodes": s.nodes[1:]})  # links still name c0

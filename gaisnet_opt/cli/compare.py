@@ -40,13 +40,13 @@ def comparison_table(c: Comparison) -> Table:
 @reports_bad_input
 def compare_command(
     scenario: ScenarioArg,
-    time_limit: Annotated[float, typer.Option(help="seconds per method")] = 10.0,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="seconds per method")] = 10.0,
     objective: Annotated[str, typer.Option(help="latency | energy | weighted | coverage (| bottleneck with --chain)")] = "latency",
     alpha: Annotated[float, typer.Option(help="weight of latency (weighted)")] = 1.0,
     beta: Annotated[float, typer.Option(help="weight of energy (weighted)")] = 1.0,
     deadline: Annotated[float | None, typer.Option(help="round deadline, s")] = None,
     methods: Annotated[str | None, typer.Option(help="comma-separated subset of methods")] = None,
-    clusters: Annotated[int | None, typer.Option(help="exactly K fine-tuning clusters")] = None,
+    clusters: Annotated[int | None, typer.Option(min=1, help="exactly K fine-tuning clusters")] = None,
     chain: Annotated[str | None, typer.Option(help="compare split methods on this chain instead, e.g. c3,c7,c1")] = None,
     seed: Annotated[int, typer.Option(help="seed of every randomized method")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="records as JSON on stdout")] = False,
@@ -64,8 +64,9 @@ def compare_command(
         result = compare(sc, obj, time_limit, methods.split(",") if methods else None, seed, clusters,
                          chain.split(",") if chain else None)
     except ValueError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise InputError("options", [(field if reason else "objective", reason or field)]) from None
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("options", [("--objective", str(exc))]) from None  # e.g. bottleneck without --chain
     rows = records(result)
     if csv_out is not None:
         write_text(csv_out, records_csv(result))

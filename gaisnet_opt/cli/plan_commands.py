@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Annotated
 
 import typer
 
-from gaisnet_opt.checker import Violation, check
+from gaisnet_opt.checker import STRUCTURAL_RULES, Violation, check
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.cli.tables import round_table, summary_table, violations_table
 from gaisnet_opt.cost import round_cost
@@ -18,22 +19,24 @@ from gaisnet_opt.report import evaluation_dict
 from gaisnet_opt.scenario import Scenario
 
 EXIT_VIOLATIONS = 1
-REFERENCE_RULES = ("unknown-node", "unit-range")
-"""A plan breaking these cannot even be evaluated: it is bad input (exit 2)."""
+REFERENCE_RULES = frozenset({"unknown-node", "unit-range"})
+"""A plan breaking these names what does not exist: it is bad input (exit 2) for every command."""
 
 ScenarioArg = Annotated[str, typer.Argument(help="scenario file (.json/.yaml) or -")]
 PlanArg = Annotated[str, typer.Argument(help="plan file (.json/.yaml) or -")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def load_checked(scenario_path: str, plan_path: str) -> tuple[Scenario, Plan, list[Violation]]:
-    """Scenario, plan and the plan's violations; a plan naming what does not exist is an InputError."""
+def load_checked(
+    scenario_path: str, plan_path: str, unusable: Collection[str] = REFERENCE_RULES
+) -> tuple[Scenario, Plan, list[Violation]]:
+    """Scenario, plan and the plan's violations; a plan breaking an `unusable` rule is an InputError."""
     if scenario_path == STDIO and plan_path == STDIO:
         raise InputError("arguments", [("PLAN", "only one of SCENARIO and PLAN can be read from stdin")])
     scenario = load(Scenario, scenario_path)
     plan = load(Plan, plan_path)
     violations = check(scenario, plan)
-    bad_refs = [(v.path, v.message) for v in violations if v.rule in REFERENCE_RULES]
+    bad_refs = [(v.path, v.message) for v in violations if v.rule in unusable]
     if bad_refs:
         raise InputError(plan_path, bad_refs)
     return scenario, plan, violations
@@ -56,7 +59,7 @@ def check_command(scenario: ScenarioArg, plan: PlanArg, as_json: JsonOpt = False
 @reports_bad_input
 def evaluate_command(scenario: ScenarioArg, plan: PlanArg, as_json: JsonOpt = False) -> None:
     """Latency breakdown, energy, communication and memory of a plan; exit 1 if it breaks a rule."""
-    sc, pl, violations = load_checked(scenario, plan)
+    sc, pl, violations = load_checked(scenario, plan, STRUCTURAL_RULES)  # no metrics for ranges that do not cover
     cost = round_cost(sc, pl)
     if as_json:
         write_text(STDIO, json.dumps(evaluation_dict(cost, violations), indent=2) + "\n")

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from gaisnet_opt.cli.common import console, reports_bad_input
-from gaisnet_opt.cli.plan_commands import PlanArg, ScenarioArg, load_checked
+from gaisnet_opt.checker import STRUCTURAL_RULES
+from gaisnet_opt.cli.plan_commands import EXIT_VIOLATIONS, PlanArg, ScenarioArg, load_checked
+from gaisnet_opt.cli.tables import violations_table
 from gaisnet_opt.errors import InputError
 
 
@@ -28,7 +30,7 @@ def plot_command(
     from gaisnet_opt.plotting.gantt import plot_gantt
     from gaisnet_opt.plotting.plan_map import plot_plan_map
 
-    sc, pl, _ = load_checked(scenario, plan)
+    sc, pl, violations = load_checked(scenario, plan, STRUCTURAL_RULES)
     draw = plot_plan_map if kind is Figure.map else plot_gantt
     try:
         path = draw(sc, pl, output)
@@ -37,6 +39,9 @@ def plot_command(
             raise
         raise InputError("options", [("output", str(exc).partition(": ")[2])]) from None
     console.print(f"wrote {path}")
+    if violations:
+        console.print(violations_table(violations))
+        raise typer.Exit(EXIT_VIOLATIONS)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,8 +38,8 @@ def _best(rows: tuple[Row, ...]) -> Row:
 def run_command(
     clients: Annotated[int, typer.Option(help="clients in the generated scenario")] = 20,
     seed: Annotated[int, typer.Option(help="scenario and solver seed")] = 1,
-    clusters: Annotated[int, typer.Option(help="fine-tuning clusters to form")] = 3,
-    time_limit: Annotated[float, typer.Option(help="seconds per method")] = 10.0,
+    clusters: Annotated[int, typer.Option(min=1, help="fine-tuning clusters to form")] = 3,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="seconds per method")] = 10.0,
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="write documents, comparison and figures here")] = None,
 ) -> None:
     """Generate a scenario, solve it exactly and heuristically, compare, check and (with --out-dir) plot."""

@@ -67,6 +67,7 @@ def generate_command(
     save(scenario, output)
 
 
+@reports_bad_input
 def schema_command(
     document: Annotated[Document, typer.Argument(help="which document's schema")] = Document.scenario,
     output: Annotated[str, typer.Option("-o", "--output", help="file or - for stdout")] = "-",

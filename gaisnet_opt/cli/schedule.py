@@ -45,6 +45,8 @@ def schedule(
     """Decide each round whether to fine-tune or serve, which model, whose request; compare the policies."""
     inst = _instance(instance, example)
     chosen = _policies(inst, policy)
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError("options", [("--plot", f"'{plot.name}' must end in .png, .svg or .pdf")])
     try:
         comparison = compare_policies(inst, chosen, seed=seed, runs=seeds, window=window)
     except TooManyStates as exc:

@@ -7,13 +7,16 @@ Exit status: 0 when a plan was found (optimal or feasible), 1 when none was
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from gaisnet_opt.cli.common import console, reports_bad_input
+from gaisnet_opt.cli.common import console, err_console, reports_bad_input
 from gaisnet_opt.cli.tables import round_table, summary_table
 from gaisnet_opt.cost import round_cost
+from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, dumps, load, save, validate, write_text
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
@@ -66,6 +69,11 @@ def solve_command(
     from gaisnet_opt.solvers.solve import solve  # the solvers load pyomo and OR-Tools: only when solving
 
     sc = load(Scenario, scenario)
+    if log is not None:
+        try:
+            Path(log).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError("options", [("--log", f"cannot write {log}: {exc.strerror or exc}")]) from None
     spec = validate(Objective, dict(kind=objective.value, alpha=alpha, beta=beta, deadline_s=deadline,
                                     coverage_of=coverage_of.value), "options")
     result = solve(sc, method=method.value, objective=spec, time_limit=time_limit, threads=threads, seed=seed,
@@ -76,12 +84,12 @@ def solve_command(
         if out != STDIO:
             write_text(STDIO, dumps(result))
     else:
-        _print(sc, result)
+        _print(sc, result, err_console if out == STDIO else console)  # stdout carries the plan document
     if result.plan is None:
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _print(scenario: Scenario, result: SolveResult) -> None:
+def _print(scenario: Scenario, result: SolveResult, console: Console) -> None:
     def fmt(x: float | None) -> str:
         return "-" if x is None else f"{x:.6g}"
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Optional, get_args
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gaisnet_opt.cli.common import console, reports_bad_input
+from gaisnet_opt.cli.common import console, err_console, reports_bad_input
 from gaisnet_opt.cost import ClusterCost, cluster_cost
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.io import dumps, load, save, write_text
+from gaisnet_opt.io import STDIO, dumps, load, save, write_text
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
@@ -60,17 +61,18 @@ def split_command(
     result = solve_split(sc, members, kind, method, spec, time_limit)  # type: ignore[arg-type]
     if out is not None and result.plan is not None:
         save(result.plan, out)
-    if as_json:
-        write_text("-", dumps(result))
-    else:
-        _print(sc, result)
-        if out is not None and result.plan is not None:
-            console.print(f"plan written to {out}")
+    if as_json and out != STDIO:
+        write_text(STDIO, dumps(result))
+    elif not as_json:
+        to = err_console if out == STDIO else console  # stdout carries the plan document
+        _print(sc, result, to)
+        if out is not None and out != STDIO and result.plan is not None:
+            to.print(f"plan written to {out}")
     if result.plan is None:
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _print(sc: Scenario, result: SolveResult) -> None:
+def _print(sc: Scenario, result: SolveResult, console: Console) -> None:
     spec = result.objective_spec
     head = f"[bold]{result.method}[/]: {result.status}"
     if result.objective is not None:

@@ -63,10 +63,7 @@ class JointModel:
     groups: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     goal: Terms = field(default_factory=list)
     goal_costed: bool = True
-    delivery: dict[int, int] = field(default_factory=dict)
-    upload: dict[int, int] = field(default_factory=dict)
     latency: int | None = None
-    covered: dict[int, int] = field(default_factory=dict)
 
     @property
     def maximize(self) -> bool:
@@ -93,7 +90,7 @@ class JointModel:
         for j in hop_ids:
             x[self.hop_var(j)] = 1.0
         lhs = lambda row: sum(c * x[v] for v, c in row.terms)  # noqa: E731
-        for group, aux in (("delivery", self.delivery), ("upload", self.upload)):
+        for group in ("delivery", "upload"):
             for row in self.groups[group]:
                 v = row.terms[-1][0]  # rows are (figures..., -aux) >= 0
                 x[v] = max(x[v], lhs(row) + x[v])
@@ -113,10 +110,6 @@ class JointModel:
                 if not row.terms and ((row.lo is not None and row.lo > 0) or (row.hi is not None and row.hi < 0)):
                     return group
         return None
-
-    def value(self, x: list[float]) -> float:
-        """The objective of an assignment, in objective units."""
-        return sum(c * x[v] for v, c in self.goal)
 
 
 def formulate(table: JointTable, objective: Objective, min_clusters: int, max_clusters: int | None,
@@ -169,9 +162,9 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
     for s, st in enumerate(table.starts):
         G["start-point"].append(Row(opens[s], 1.0 if st.required else None, 1.0))
         G["embed-head"].append(Row(heads[s] + [(v, -c) for v, c in opens[s]], 0.0, 0.0))
-    for key in set(ends_at) | set(sends):
+    for key in sorted(set(ends_at) | set(sends)):  # sorted: the same row order in every process
         G["link"].append(Row(ends_at.get(key, []) + [(v, -1.0) for v, _ in sends.get(key, [])], 0.0, 0.0))
-    for key in set(begins_at) | set(receives):
+    for key in sorted(set(begins_at) | set(receives)):
         G["cover"].append(Row(receives.get(key, []) + [(v, -1.0) for v, _ in begins_at.get(key, [])], 0.0, 0.0))
     nodes = table.scenario.node
     for node, terms in sorted(of_node.items()):
@@ -202,7 +195,6 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
                         by_class[k] += opens[s]
             for k, terms in sorted(by_class.items()):
                 v = m.add_var(f"cov[{k}]", True, 1.0)
-                m.covered[k] = v
                 G["coverage"].append(Row([(v, 1.0)] + [(i, -1.0) for i, _ in terms], None, 0.0))
                 m.goal.append((v, 1.0))
         return m
@@ -243,7 +235,6 @@ def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], ti
         ul_top = max(tw * table.segs[i].upload_s for i in segs)
         d = m.add_var(f"D[{st.node}]", False, dl_top)
         u = m.add_var(f"U[{st.node}]", False, ul_top)
-        m.delivery[s], m.upload[s] = d, u
         for node in st.candidates:
             ids = of_member.get((s, node), [])
             if any(table.segs[i].delivery_s > 0 for i in ids):
@@ -258,7 +249,7 @@ def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], ti
         if deadline_s is not None:
             G["deadline"].append(Row(terms, None, tw * deadline_s))
     if timed:
-        m.latency = m.add_var("Z", False, worst if math.isfinite(worst) else 0.0)
+        m.latency = m.add_var("Z", False, worst)
         for terms in cluster_rows:
             G["round-latency"].append(Row(terms + [(m.latency, -1.0)], None, 0.0))
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from gaisnet_opt.checker import deadline_for
 from gaisnet_opt.cost import ClusterCost, cluster_cost, combine, objective_value
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan
 from gaisnet_opt.result import Objective
@@ -45,10 +46,8 @@ def cluster_range(scenario: Scenario) -> tuple[int, int]:
 
 
 def deadline_of(scenario: Scenario, objective: Objective) -> float | None:
-    """The objective's deadline, else the fine-tuning service's (as the checker reads them)."""
-    if objective.deadline_s is not None:
-        return objective.deadline_s
-    return scenario.finetune.deadline_s if scenario.finetune else None
+    """The deadline the checker will hold the plan to."""
+    return deadline_for(scenario, objective.deadline_s)
 
 
 NEIGHBOURS = 8

@@ -169,6 +169,10 @@ def _exact(ev: Evaluator, method: str, hint_from: list[Evaluated] | None, start:
         bound = floor  # the relaxation's floor holds for the whole problem, restricted model or not
     if status == "infeasible" and start is None:
         return result("infeasible", reason=_proven_infeasible(method, jm))
+    if plan is not None and start is not None and check(scenario, plan, ev.deadline_s):
+        # the solver's plan breaks a rule by its own tolerance (a deadline met to 1e-7): keep the warm start
+        params["solver_plan_rejected"] = "; ".join(str(v) for v in check(scenario, plan, ev.deadline_s)[:3])
+        plan = None
     if start is not None and (plan is None or _better(ev, as_plan(start), plan)):
         # anytime: the heuristic plan beats what the solver returned in time (or the restricted model)
         plan, status = as_plan(start), "feasible"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Literal
 
-from gaisnet_opt.checker import check
+from gaisnet_opt.checker import check, deadline_for
 from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan, cluster_from_counts
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
@@ -48,7 +48,8 @@ EXACT: dict[str, Callable[[SplitInstance, float | None], ExactOutcome]] = {"dp":
 METHODS: tuple[str, ...] = (*EXACT, *HEURISTICS)
 
 ROUND_RULES = frozenset({"cluster-count"})
-"""Checker rules about a whole round's clusters, not one chain's split: left to the clustering solver."""
+"""Checker rules about a whole round's clusters, not one chain's split: left to the clustering solver.
+A split result is a partial plan: `gaisnet-opt check --skip cluster-count` checks it as the solver did."""
 
 
 def chain_problem(scenario: Scenario, chain: list[str], kind: ClusterKind) -> str | None:
@@ -168,8 +169,7 @@ def solve_split(
     ):
         raise ValueError("the table was built for another scenario, kind, server or start point's sample count")
     params["server"] = table.server
-    service_deadline = scenario.finetune.deadline_s if scenario.finetune is not None else None
-    deadline = objective.deadline_s if objective.deadline_s is not None else service_deadline
+    deadline = deadline_for(scenario, objective.deadline_s)
     params["deadline_s"] = deadline
     inst = SplitInstance.build(table, chain, objective, deadline)
     bound = None
@@ -202,7 +202,7 @@ def _evaluated(
     """The one evaluation path: checker, then the cost model's objective of the plan."""
     plan = Plan(clusters=(cluster,))
     deadline = objective.deadline_s
-    violations = [v for v in check(scenario, plan, deadline) if v.rule not in ROUND_RULES]
+    violations = check(scenario, plan, deadline, skip=ROUND_RULES)
     if violations:
         # an exact method's split breaks no rule unless something is wrong: say so
         broken = "infeasible" if method in HEURISTICS else "error"
