@@ -102,3 +102,14 @@ def test_schema_exports_every_document(tmp_path):
         r = invoke("schema", doc)
         assert r.exit_code == 0
         assert json.loads(r.output)["type"] == "object"
+
+
+def test_check_skip_accepts_a_split_result(tmp_path):
+    s, _ = tiny_files(tmp_path, ("c0", 0, 2))
+    plan = tmp_path / "split.json"
+    r = invoke("split", s, "--chain", "c1,e0", "--kind", "inference", "-o", str(plan))
+    assert r.exit_code == 0, r.output
+    assert invoke("check", s, str(plan)).exit_code == 1  # one inference cluster: no fine-tuning cluster
+    assert invoke("check", s, str(plan), "--skip", "cluster-count").exit_code == 0
+    r = invoke("check", s, str(plan), "--skip", "nope")
+    assert r.exit_code == 2 and "unknown rule" in r.output
