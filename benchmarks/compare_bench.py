@@ -136,6 +136,12 @@ def plot_anytime(rows: list[dict], path: Path) -> None:
     save_figure(fig, path)
 
 
+def no_plan_reasons(rows: list[dict]) -> list[str]:
+    """Why instances gave no plan at all (one line per distinct reason)."""
+    reasons = sorted({(r["suite"], r["clients"], r["reason"]) for r in rows if r["objective"] is None})
+    return [f"- {suite} suite, {n} clients: {reason}" for suite, n, reason in reasons]
+
+
 def summary(rows: list[dict]) -> list[str]:
     lines = ["| suite | regime | clients | method | solved (optimal/feasible/none) | median gap % | max gap % | median time s |",
              "|---|---|---:|---|---|---:|---:|---:|"]
@@ -180,7 +186,7 @@ def main() -> None:
         "(0 slots). Rows and raw records: `compare.csv`; figures: `compare_gaps.png` (gap distribution per "
         "heuristic), `compare_times.png` (exact solve time against size), `compare_anytime.png` "
         "(objective and bound against the time limit, `anytime.csv`, without warm start).",
-        "", *summary(rows), "",
+        "", *summary(rows), "", "Instances without any plan:", "", *(no_plan_reasons(rows) or ["- none"]), "",
         f"Wall time of the whole benchmark: {time.perf_counter() - t0:.0f} s.",
     ]
     (RESULTS / "compare.md").write_text("\n".join(lines) + "\n")
