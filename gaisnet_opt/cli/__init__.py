@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from gaisnet_opt.cli import compare, plan_commands, plot, profile, run, scenario_commands, schedule, solve, split, validate
+from gaisnet_opt.cli import (
+    compare, plan_commands, plot, profile, reproduce, run, scenario_commands, schedule, solve, split, validate,
+)
 
 app = typer.Typer(
     name="gaisnet-opt",
@@ -14,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile, validate):
+for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile, validate, reproduce):
     _module.register(app)
 
 
