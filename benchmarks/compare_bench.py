@@ -9,7 +9,6 @@ bound against time). Reproduce: `python benchmarks/compare_bench.py`
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import sys
 import time
@@ -22,10 +21,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provenance import header  # noqa: E402
+from provenance import header, write_csv  # noqa: E402
 
 from gaisnet_opt.compare import compare, records  # noqa: E402
 from gaisnet_opt.generator import generate  # noqa: E402
+from gaisnet_opt.io import write_text  # noqa: E402
 from gaisnet_opt.plotting.figure_io import save_figure  # noqa: E402
 from gaisnet_opt.result import Objective  # noqa: E402
 from gaisnet_opt.solvers.solve import solve  # noqa: E402
@@ -91,13 +91,6 @@ def anytime(n: int, seed: int, limits: tuple[float, ...], clusters: int) -> list
             out.append({"clients": n, "seed": seed, "method": method, "time_limit_s": limit, "status": r.status,
                         "objective": r.objective, "bound": r.bound, "time_s": r.time_s})
     return out
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def plot_gaps(rows: list[dict], path: Path) -> None:
@@ -189,7 +182,7 @@ def main() -> None:
         "", *summary(rows), "", "Instances without any plan:", "", *(no_plan_reasons(rows) or ["- none"]), "",
         f"Wall time of the whole benchmark: {time.perf_counter() - t0:.0f} s.",
     ]
-    (RESULTS / "compare.md").write_text("\n".join(lines) + "\n")
+    write_text(RESULTS / "compare.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ its own. Writes benchmarks/results/joint.md and joint.csv.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -19,6 +18,9 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from gaisnet_opt.io import write_text
+from provenance import write_csv
 
 HEURISTICS = ("random", "greedy", "balanced", "local")
 EXACT = ("cpsat", "milp")
@@ -176,12 +178,8 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = run_all([int(x) for x in args.sizes.split(",")], args.time_limit)
     OUT.mkdir(parents=True, exist_ok=True)
-    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
-    with (OUT / "joint.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    (OUT / "joint.md").write_text(report(rows, args, time.perf_counter() - t0))
+    write_csv(OUT / "joint.csv", rows)
+    write_text(OUT / "joint.md", report(rows, args, time.perf_counter() - t0))
     print(f"wrote {OUT / 'joint.md'} and joint.csv")
 
 

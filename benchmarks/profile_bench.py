@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from gaisnet_opt.io import write_text
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig, config_for
@@ -166,7 +167,7 @@ def main() -> None:
     per_unit_section(lines, base)
     lines += ["", f"Finished {datetime.now(UTC).isoformat(timespec='seconds')}."]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(RESULTS, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

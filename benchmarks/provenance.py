@@ -1,12 +1,16 @@
-"""What every results file records first: the command that made it, the versions and the host."""
+"""What every results file records first (the command, the versions, the host), and how it is written."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gaisnet_opt.io import write_text
 from gaisnet_opt.provenance import host_description, package_versions
 
 
@@ -21,3 +25,14 @@ def header(title: str, packages: tuple[str, ...]) -> list[str]:
         f"- host: {host_description()} (load average {load:.1f} at the start)",
         f"- versions: {', '.join(f'{k} {v}' for k, v in package_versions(packages).items())}", "",
     ]
+
+
+def write_csv(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
+    """Rows as CSV (columns in first-seen order), written atomically."""
+    rows = list(rows)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buf.getvalue())

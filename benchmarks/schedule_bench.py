@@ -9,7 +9,6 @@ from a seed, so a rerun measures the same instances (times vary with the host).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gaisnet_opt.io import write_text
+from provenance import write_csv
 from gaisnet_opt.schedule import EdgeModel, ScheduleInstance, ScheduleResult, paper_table5, solve_schedule
 from gaisnet_opt.schedule.dp import solve_dp
 from gaisnet_opt.schedule.milp import NoScheduleInTime, solve_milp
@@ -237,11 +238,8 @@ def main() -> None:
     adv, rs_runs = advantage_rows(args.quick)
     cmd = " ".join(["python", "benchmarks/schedule_bench.py", *sys.argv[1:]])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "schedule.md").write_text(markdown(cmd, timing, adv, rs_runs, time.perf_counter() - start), encoding="utf-8")
-    with (RESULTS / "schedule.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(asdict(timing[0])))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in timing)
+    write_text(RESULTS / "schedule.md", markdown(cmd, timing, adv, rs_runs, time.perf_counter() - start))
+    write_csv(RESULTS / "schedule.csv", (asdict(r) for r in timing))
     print((RESULTS / "schedule.md").read_text())
 
 

@@ -13,7 +13,6 @@ next L-1 clients in id order. Times vary with the host; the instances do not.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import sys
@@ -23,6 +22,8 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
+from gaisnet_opt.io import write_text
+from provenance import write_csv
 from gaisnet_opt.generator import generate
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
@@ -159,10 +160,7 @@ def host() -> str:
 
 def write(rows: list[Row], argv: list[str], wall_s: float) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "split.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in rows)
+    write_csv(RESULTS / "split.csv", (asdict(r) for r in rows))
     model, members, limit = GOAL
     goal = next(r for r in rows if r.model == model.removesuffix("_patch16_224") and r.members == members and r.objective == "latency")
     met = "met" if goal.dp_warm_ms * 1e-3 < limit else "NOT met"
@@ -219,7 +217,7 @@ def write(rows: list[Row], argv: list[str], wall_s: float) -> None:
         "|---|---:|---|---|---|",
     ]
     lines += [f"| {r.model} | {r.members} | {r.objective} | {r.gaps} | {r.gaps_on_used} |" for r in rows]
-    (RESULTS / "split.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(RESULTS / "split.md", "\n".join(lines) + "\n")
 
 
 def main() -> None:
