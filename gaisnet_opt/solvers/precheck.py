@@ -11,12 +11,9 @@ from __future__ import annotations
 from gaisnet_opt.cost import batch_samples, effective_flops, member_memory
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
+from gaisnet_opt.solvers.split import gb
 from gaisnet_opt.solvers.joint_table import adjacency, candidate_members
 from gaisnet_opt.solvers.split_table import SplitTable
-
-
-def _gb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e9:.3g} GB"
 
 
 def start_problem(scenario: Scenario, kind: ClusterKind, start: str, adj: dict | None = None) -> str | None:
@@ -41,16 +38,16 @@ def _problem(scenario: Scenario, kind: ClusterKind, start: str, members: dict[st
     embed = member_memory(scenario, kind, 0, 0, samples)
     if embed > scenario.node[start].memory_bytes:
         return (f"{what} {start} cannot hold {scenario.profile.units[0].name}, which sits on the start point: "
-                f"it needs {_gb(embed)}, {start} has {_gb(scenario.node[start].memory_bytes)}")
+                f"it needs {gb(embed)}, {start} has {gb(scenario.node[start].memory_bytes)}")
     if have < need:
         return (f"no chain from {what} {start} can hold the model: the memory reachable over links is "
-                f"{_gb(have)}, {_gb(need)} needed")
+                f"{gb(have)}, {gb(need)} needed")
     biggest = max(reach, key=lambda node: (node.memory_bytes, node.id))
     for u, unit in enumerate(scenario.profile.units):
         alone = member_memory(scenario, kind, u, u, samples)
         if alone > biggest.memory_bytes:
-            return (f"no chain from {what} {start} can hold {unit.name}: it alone needs {_gb(alone)}, the largest "
-                    f"memory reachable is {_gb(biggest.memory_bytes)} ({biggest.id})")
+            return (f"no chain from {what} {start} can hold {unit.name}: it alone needs {gb(alone)}, the largest "
+                    f"memory reachable is {gb(biggest.memory_bytes)} ({biggest.id})")
     return None
 
 
@@ -89,8 +86,8 @@ def _total_memory(scenario: Scenario, k: int) -> str | None:
     need += sum(member_memory(scenario, "inference", 0, n - 1, r.request.samples) for r in scenario.requesters)
     have = sum(node.memory_bytes for node in scenario.nodes)  # an edge server's slots share its memory
     if need > have:
-        return (f"{k} fine-tuning and {len(scenario.requesters)} inference cluster(s) need {_gb(need)} together, "
-                f"the clients and edge servers (per slot) hold {_gb(have)}")
+        return (f"{k} fine-tuning and {len(scenario.requesters)} inference cluster(s) need {gb(need)} together, "
+                f"the clients and edge servers (per slot) hold {gb(have)}")
     return None
 
 

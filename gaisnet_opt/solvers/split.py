@@ -72,7 +72,8 @@ def chain_problem(scenario: Scenario, chain: list[str], kind: ClusterKind) -> st
     return None
 
 
-def _gb(n_bytes: float) -> str:
+def gb(n_bytes: float) -> str:
+    """Bytes as gigabytes in an infeasibility reason."""
     return f"{n_bytes / 1e9:.3g} GB"
 
 
@@ -81,7 +82,7 @@ def _why_not(table: SplitTable, node: str, first: int, last: int) -> str | None:
     seg, units = table.segments(node), table.scenario.profile.units
     names = units[first].name if first == last else f"{units[first].name}..{units[last].name}"
     if seg.memory_bytes[first][last] > seg.capacity_bytes:
-        return f"{node} needs {_gb(seg.memory_bytes[first][last])} for {names}, has {_gb(seg.capacity_bytes)}"
+        return f"{node} needs {gb(seg.memory_bytes[first][last])} for {names}, has {gb(seg.capacity_bytes)}"
     if not seg.ok[first][last]:
         return f"{node} would hold tunable units {names} but has no link to edge server {table.server}"
     return None
