@@ -18,6 +18,7 @@ import math
 
 from ortools.sat.python import cp_model
 
+from gaisnet_opt.formulations.cpsat_run import solve_rechecked
 from gaisnet_opt.formulations.joint_model import COSTED, ExactRun, JointModel, SolverOptions
 
 SCALE = 1e9
@@ -90,17 +91,18 @@ def solve_joint_cpsat(jm: JointModel, opts: SolverOptions) -> ExactRun:
         p.log_to_stdout = False
         solver.log_callback = lambda line: log.write(line + "\n")
     try:
-        code = solver.solve(model)
+        code, note = solve_rechecked(solver, model)
     finally:
         if log is not None:
             log.close()
     scale = res if jm.goal_costed else 1.0
+    detail = "; ".join(filter(None, (solver.status_name(code), note)))
     if code == cp_model.INFEASIBLE:
-        return ExactRun("infeasible", None, None)
+        return ExactRun("infeasible", None, None, detail=detail)
     bound = solver.best_objective_bound * scale
     bound = (bound + tolerance(jm) if jm.maximize else max(0.0, bound - tolerance(jm))) if math.isfinite(bound) else None
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = "timeout" if code == cp_model.UNKNOWN else "error"
-        return ExactRun(status, None, bound, detail=solver.status_name(code))
+        return ExactRun(status, None, bound, detail=detail)
     values = [float(solver.value(v)) * (1.0 if jm.binary[i] else res) for i, v in enumerate(x)]
-    return ExactRun("optimal" if code == cp_model.OPTIMAL else "feasible", values, bound, detail=solver.status_name(code))
+    return ExactRun("optimal" if code == cp_model.OPTIMAL else "feasible", values, bound, detail=detail)

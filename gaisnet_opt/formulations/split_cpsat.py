@@ -16,6 +16,7 @@ import math
 
 from ortools.sat.python import cp_model
 
+from gaisnet_opt.formulations.cpsat_run import solve_rechecked
 from gaisnet_opt.solvers.split_table import ExactOutcome, SplitInstance
 
 SCALE = 1e9
@@ -104,7 +105,7 @@ def solve_split_cpsat(inst: SplitInstance, time_limit: float | None = None, seed
     solver.parameters.random_seed = seed
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
-    code = solver.solve(model)
+    code, _ = solve_rechecked(solver, model)
     if code == cp_model.INFEASIBLE:
         return ExactOutcome("infeasible", None, None, None)
     res = resolution(inst)

@@ -1,0 +1,41 @@
+"""CP-SAT's presolve may not have the last word on infeasibility (or-tools#5274)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ortools.sat.python import cp_model
+
+from gaisnet_opt.formulations.cpsat_run import PRESOLVE_RECHECK, solve_rechecked
+from gaisnet_opt.io import load
+from gaisnet_opt.result import Objective
+from gaisnet_opt.scenario import Scenario
+from gaisnet_opt.solvers.solve import solve
+
+CASE = Path(__file__).parent / "data" / "cpsat_presolve_5274.json"
+"""A 3-node joint case (found by hypothesis) whose CP-SAT model 9.15.6755's presolve called infeasible."""
+
+
+def test_a_false_infeasible_from_presolve_is_overruled():
+    scenario = load(Scenario, CASE)
+    energy = Objective(kind="energy")
+    cpsat = solve(scenario, method="cpsat", objective=energy, time_limit=60, stop_at_floor=False)
+    milp = solve(scenario, method="milp", objective=energy, time_limit=60, stop_at_floor=False)
+    assert milp.status == "optimal"
+    assert cpsat.status == "optimal", cpsat.params["solver_status"]
+    assert cpsat.objective == pytest.approx(milp.objective, rel=1e-9)
+
+
+def test_a_true_infeasible_stays_infeasible_after_the_recheck():
+    model = cp_model.CpModel()
+    x = model.new_bool_var("x")
+    y = model.new_bool_var("y")
+    model.add(x + y >= 2)
+    model.add(x + y <= 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 5.0
+    code, note = solve_rechecked(solver, model)
+    assert code == cp_model.INFEASIBLE
+    assert note == PRESOLVE_RECHECK
+    assert not solver.parameters.cp_model_presolve
