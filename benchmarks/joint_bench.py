@@ -136,8 +136,9 @@ def report(rows: list[dict], args: argparse.Namespace, total_s: float) -> str:
         "others run to completion. Peak memory is the process's max RSS (includes ~150 MB of imports).",
         "",
         "Bounds: the exact methods report the larger of the solver's dual bound (full model only) and the relaxation "
-        "floor (`joint_table.floors`: each cluster's cheapest chain over the whole graph, revisits allowed, the K-th "
-        "fastest data source and the slowest request), which holds for the whole problem. When the warm start meets "
+        "floor (`joint_table.floors`: each cluster's cheapest chain over the whole graph, revisits allowed, "
+        "waiting for its slowest member's delivery and upload, the K-th fastest data source and the slowest "
+        "request), which holds for the whole problem. When the warm start meets "
         "the floor, `cpsat`/`milp` stop without building a model (`proved by: floor`); the `-model` rows switch that "
         "off (`stop_at_floor=False`) so the model itself proves optimality. At 100 clients the exact model is "
         "restricted to each cluster's 12 nearest candidate clients (`candidates=12`): the full model does not fit in "

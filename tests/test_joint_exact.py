@@ -9,12 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaisnet_opt.checker import check
-from gaisnet_opt.cost import objective_value, round_cost
+from gaisnet_opt.cost import cluster_cost, member_memory, objective_value, round_cost
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
-from gaisnet_opt.solvers.heuristics import with_clusters
+from gaisnet_opt.solvers.heuristics import cluster_range, with_clusters
+from gaisnet_opt.solvers.joint_table import TableCache, floors
 from gaisnet_opt.solvers.solve import solve
 from tests.joint_cases import OBJECTIVES, brute_force, scenarios
+from tests.worlds import tiny_scenario
 
 HEURISTIC_METHODS = ("greedy", "balanced", "random", "local")
 
@@ -84,6 +86,30 @@ def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
             assert_sound(scenario, h, objective)
             if h.objective is not None:
                 assert not_better(h.objective, a.objective, objective)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios())
+def test_the_floors_never_exceed_the_optimum(scenario):
+    lo, _ = cluster_range(scenario)
+    low = floors(scenario, TableCache(scenario), lo)
+    for floor, kind in zip(low, ("latency", "energy"), strict=True):
+        best = brute_force(scenario, Objective(kind=kind))
+        if best is not None:
+            assert floor <= best[0] * (1 + 1e-9), kind
+
+
+def test_the_latency_floor_counts_a_helpers_delivery():
+    """c0 holds only the embedding, so c1 must fetch the rest from the edge server: the floor waits for that."""
+    base = tiny_scenario()
+    room = (member_memory(base, "finetune", 0, 0, 2) + member_memory(base, "finetune", 0, 1, 2)) / 2
+    c0, c1, e0 = base.nodes
+    scenario = tiny_scenario(nodes=(c0.model_copy(update={"memory_bytes": room}), c1.model_copy(update={"request": None}),
+                                    e0.model_copy(update={"slots": 0})))
+    only = brute_force(scenario, Objective())
+    assert only is not None and [m.node for m in only[1].clusters[0].members] == ["c0", "c1"]
+    helper = cluster_cost(scenario, only[1].clusters[0]).members[1]
+    assert only[0] - helper.delivery_s < floors(scenario, TableCache(scenario), 1)[0] <= only[0]
 
 
 def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():

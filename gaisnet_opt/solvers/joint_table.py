@@ -401,54 +401,88 @@ REQUEST_FLOORS = 10
 """Requests whose cheapest chain `floors` computes (each needs its own sweep: its result returns to it)."""
 
 
+Front = list[tuple[float, float]]
+"""Pareto labels (additive seconds, largest member delivery + upload), seconds ascending and so the other descending."""
+
+
+@dataclass(frozen=True)
+class ToHead:
+    """From "node n holds units up to l" to the head: seconds as Pareto labels, joules as one minimum."""
+
+    seconds: dict[tuple[str, int], Front]
+    joules: dict[tuple[str, int], float]
+
+
+def _pareto(labels: Front) -> Front:
+    """The labels no other label beats in both components."""
+    out: Front = []
+    for a, w in sorted(labels):
+        if not out or w < out[-1][1]:
+            out.append((a, w))
+    return out
+
+
 def _to_head(scenario: Scenario, table: SplitTable, adj: dict[str, list[tuple[str, float]]],
-             start: str | None, edges: bool) -> dict[tuple[str, int], tuple[float, float]]:
+             start: str | None, edges: bool) -> ToHead:
     """Cheapest seconds and joules from "node n holds units up to l" to the head, over the whole graph.
 
     A backward sweep over (node, unit) states along every link with memory
-    and server links respected and revisits allowed (a relaxation). `start`:
-    the inference requester the result returns to (None for fine-tuning);
-    `edges`: whether edge servers may join the chain.
+    and server links respected and revisits allowed (a relaxation). Seconds
+    carry the largest delivery + upload of the members on the way, since a
+    cluster waits for its slowest member's delivery and upload (D and U of
+    `joint_model`): a helper that must fetch twelve blocks is not free.
+    `start`: the inference requester the result returns to (None for
+    fine-tuning); `edges`: whether edge servers may join the chain.
     """
     n, it = table.n_units, table.iterations
     nodes = [x.id for x in scenario.nodes if edges or x.kind == "client"]
     allowed = set(nodes)
-    end: dict[tuple[str, int], tuple[float, float]] = {}
-    begin: dict[tuple[str, int], tuple[float, float]] = {}
+    end: dict[tuple[str, int], Front] = {}
+    end_j: dict[tuple[str, int], float] = {}
+    begin: dict[tuple[str, int], Front] = {}
+    begin_j: dict[tuple[str, int], float] = {}
     for node in nodes:
         ret = table.return_hop(node, start) if start is not None else (0.0, 0.0)
         if math.isfinite(ret[0]):
-            end[(node, n - 1)] = ret
+            end[(node, n - 1)], end_j[(node, n - 1)] = [(ret[0], 0.0)], ret[1]
     for j in range(n - 1, -1, -1):
         if j < n - 1:
             for node in nodes:
+                labels, joules = [], math.inf
                 for m, _ in adj.get(node, ()):
                     if (m, j + 1) in begin and m != start and m in allowed:
                         row = table.hops(node, m)
                         if row.ok(j):
-                            after = begin[(m, j + 1)]
-                            _relax(end, (node, j), (it * row.iter_s[j] + after[0], row.energy_j[j] + after[1]))
+                            hop_s = it * row.iter_s[j]
+                            labels += [(hop_s + a, w) for a, w in begin[(m, j + 1)]]
+                            joules = min(joules, row.energy_j[j] + begin_j[(m, j + 1)])
+                if labels:
+                    end[(node, j)], end_j[(node, j)] = _pareto(labels), joules
         if j == 0:
             break  # only the start holds unit 0: `cheapest_chain` reads it off `end`
         for node in nodes:
             seg = table.segments(node)
+            labels, joules = [], math.inf
             for l in range(j, n):
                 if seg.ok[j][l] and (node, l) in end:
-                    after = end[(node, l)]
-                    _relax(begin, (node, j), (it * seg.iter_s[j][l] + after[0], seg.energy_j[j][l] + after[1]))
-    return end
+                    own, secs = seg.delivery_s[j][l] + seg.upload_s[j][l], it * seg.iter_s[j][l]
+                    labels += [(secs + a, max(own, w)) for a, w in end[(node, l)]]
+                    joules = min(joules, seg.energy_j[j][l] + end_j[(node, l)])
+            if labels:
+                begin[(node, j)], begin_j[(node, j)] = _pareto(labels), joules
+    return ToHead(end, end_j)
 
 
-def cheapest_chain(table: SplitTable, start: str, to_head: dict[tuple[str, int], tuple[float, float]]) -> tuple[float, float]:
+def cheapest_chain(table: SplitTable, start: str, to_head: ToHead) -> tuple[float, float]:
     """Lower bounds on the latency and energy of any cluster from `start`: its first member's own
-    figures (delivery and upload included) plus the cheapest way on to the head."""
-    seg, best = table.segments(start), (math.inf, math.inf)
+    figures plus the cheapest way on to the head, the largest member delivery + upload counted once."""
+    seg, secs, joules = table.segments(start), math.inf, math.inf
     for l in range(table.n_units):
-        if seg.ok[0][l] and (start, l) in to_head:
-            after = to_head[(start, l)]
-            best = (min(best[0], table.iterations * seg.iter_s[0][l] + seg.delivery_s[0][l] + seg.upload_s[0][l] + after[0]),
-                    min(best[1], seg.energy_j[0][l] + after[1]))
-    return best
+        if seg.ok[0][l] and (start, l) in to_head.seconds:
+            own = seg.delivery_s[0][l] + seg.upload_s[0][l]
+            secs = min(secs, min(table.iterations * seg.iter_s[0][l] + max(own, w) + a for a, w in to_head.seconds[(start, l)]))
+            joules = min(joules, seg.energy_j[0][l] + to_head.joules[(start, l)])
+    return secs, joules
 
 
 def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[float, float]:
