@@ -18,11 +18,8 @@ from pyomo.contrib.appsi.solvers import Highs
 
 from gaisnet_opt.schedule.actions import Action
 from gaisnet_opt.schedule.instance import ScheduleInstance
+from gaisnet_opt.schedule.policies import solve_msip
 from gaisnet_opt.schedule.result import ScheduleResult, replay
-
-
-class NoScheduleInTime(RuntimeError):
-    """The MILP's time limit passed before HiGHS found any schedule."""
 
 
 def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteModel:
@@ -75,8 +72,9 @@ def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteM
 
 
 def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, time_limit_s: float = 60.0) -> ScheduleResult:
-    """MLCP by the MILP and HiGHS; status 'optimal' only when HiGHS proves it, else the best schedule found and its bound.
-    Raises NoScheduleInTime if the limit passes before any schedule is found."""
+    """MLCP by the MILP and HiGHS; status 'optimal' only when HiGHS proves it, else the best schedule found and its
+    bound (SPEC §7's anytime result). If the limit passes before HiGHS finds any schedule, the best found is MSIP's,
+    which is always feasible (`params["incumbent"]` says so)."""
     start = time.perf_counter()
     demand = instance.demand() if demand is None else demand
     md = build_model(instance, demand)
@@ -84,8 +82,14 @@ def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, tim
     solver.config.time_limit = time_limit_s
     solver.config.load_solution = False
     res = solver.solve(md)
+    bound = res.best_objective_bound
+    bound = float(bound) if bound is not None and np.isfinite(bound) else None
     if res.best_feasible_objective is None:
-        raise NoScheduleInTime(f"HiGHS found no schedule in {time_limit_s} s ({res.termination_condition.name})")
+        greedy = solve_msip(instance, demand)
+        return greedy.model_copy(update=dict(
+            policy="mlcp-milp", bound=bound, time_s=time.perf_counter() - start,
+            params={"method": "milp", "solver": "highs", "time_limit_s": time_limit_s,
+                    "incumbent": f"msip: HiGHS found no schedule in time ({res.termination_condition.name})"}))
     res.solution_loader.load_vars()
     optimal = res.termination_condition == TerminationCondition.optimal
     actions = [_action_of(md, t, instance.core.n_models) for t in range(len(demand))]
@@ -96,7 +100,7 @@ def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, tim
         "mlcp-milp",
         {"method": "milp", "solver": "highs", "time_limit_s": time_limit_s},
         status="optimal" if optimal else "feasible",
-        bound=float(res.best_objective_bound),
+        bound=bound,
         time_s=time.perf_counter() - start,
     )
 
