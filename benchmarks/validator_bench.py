@@ -159,10 +159,12 @@ def main() -> None:
         f"{secs_ok[1][0]} of {secs_ok[1][1]} backward |",
         f"| memory per member within 10 % | {mem_ok[0]} of {mem_ok[1]} |",
         "| HFSL throughput ≥ 0.9 × monolithic | " + "; ".join(f"{r['hfsl'] / r['mono']:.2f}×" for r in speed) + " |",
-        "", "Notes: FLOPs, bytes and memory are exact properties of the run and match the cost model. Seconds are not: "
-        "a member holding only `embed` (0.26 MFLOP per pass) is dominated by a fixed per-pass cost (Python and op "
-        f"dispatch, about 0.5 ms) that the cost model has no term for, and this host is shared (1-min load average "
-        f"{load:.2f} at start), so seconds and throughput vary from run to run.",
+        "", "Notes: FLOPs, bytes and memory are exact properties of the run and match the cost model. Seconds are "
+        "predicted on this host as fitted from the run (seconds per pass = o + FLOPs / F, both in the report below; "
+        "o enters the cost model as every node's `pass_overhead_s`): a member holding only `embed` (0.26 MFLOP per "
+        "pass) spends almost all its time in o. The optimizer's step is timed apart (column `step s`): the cost "
+        f"model does not price it. This host is shared (1-min load average {load:.2f} at start), so seconds and "
+        "throughput vary from run to run.",
         "", "## Throughput: in-process HFSL against monolithic VPT (same batches, same host, median of 40 steps)", "",
         "| chain | split (units) | monolithic samples/s | HFSL samples/s | ratio |", "| --- | --- | ---: | ---: | ---: |",
         *(f"| {r['chain']} | {r['split']} | {r['mono']:.0f} | {r['hfsl']:.0f} | {r['hfsl'] / r['mono']:.2f} |" for r in speed),

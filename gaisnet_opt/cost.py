@@ -6,12 +6,14 @@ checker says which link); a zero-byte transfer costs nothing and needs no link.
 
 Fine-tuning cluster, members k = 1..K with unit ranges R_k, batch B, I local
 iterations, effective compute F_k (an edge server's FLOP/s divided by its slots):
-  fwd_k = B·Σ_{u∈R_k} fwd_flops[u] / F_k            bwd_k likewise
+  fwd_k = o_k + B·Σ_{u∈R_k} fwd_flops[u] / F_k      bwd_k likewise (none without backward FLOPs)
+  o_k: the node's `pass_overhead_s`, a fixed cost per pass (0 by default, as
+  in SPEC §4; the validator fits it on its host next to F)
   hop k→k+1: B·out_bytes[last(R_k)]·8 / rate(k, k+1), back with grad_bytes
   T_iter = Σ_k (fwd_k + bwd_k) + Σ hops              (serial split learning)
   T_dl = max_k tunable_bytes(R_k)·8 / downlink(k)    (edge-held units need none)
   T_ul likewise over uplinks;  T_c = T_dl + I·T_iter + T_ul
-Inference cluster on Q samples: T_dl (unless cached) + Q·Σ fwd / F + forward hops
+Inference cluster on Q samples, in ⌈Q/B⌉ passes: T_dl (unless cached) + ⌈Q/B⌉·o + Q·Σ fwd / F + forward hops
 + the result (Q·out_bytes of the last unit) returned from the end to the start.
 Energy = FLOPs · J/FLOP of the node that computes + seconds on air · the
 sender's transmit power. Memory of a member = frozen bytes + tunable bytes ·
@@ -175,6 +177,7 @@ def member_cost(
     flops = effective_flops(node)
     fwd = samples * sums.total("fwd_flops", first, last)
     bwd = samples * sums.total("bwd_flops", first, last) if kind == "finetune" else 0.0
+    fixed = math.ceil(samples / scenario.training.batch_size) * node.pass_overhead_s  # one pass per batch
     tunable = sums.total("tunable_param_bytes", first, last)
     moves = node.kind == "client" and not cached
     link = scenario.server_link.get((node_id, server)) if server is not None else None
@@ -182,7 +185,7 @@ def member_cost(
     ul_bytes = tunable if moves and kind == "finetune" else 0.0
     return MemberCost(
         node=node_id, first=first, last=last, flops_per_s=flops,
-        fwd_flops=fwd, bwd_flops=bwd, fwd_s=fwd / flops, bwd_s=bwd / flops,
+        fwd_flops=fwd, bwd_flops=bwd, fwd_s=fixed + fwd / flops, bwd_s=fixed + bwd / flops if bwd > 0 else 0.0,
         delivery_bytes=dl_bytes, delivery_s=transfer_s(dl_bytes, link.downlink_bps if link else None),
         upload_bytes=ul_bytes, upload_s=transfer_s(ul_bytes, link.uplink_bps if link else None),
         memory_bytes=member_memory(scenario, kind, first, last, samples),

@@ -67,6 +67,11 @@ class Node(BaseModel):
         description="chains an edge server may join as cooperative node, each at flops / slots; "
         "0: it only delivers and aggregates",
     )
+    pass_overhead_s: NonNegativeFloat = Field(
+        default=0.0,
+        description="fixed seconds of each forward or backward pass a member runs here, whatever its FLOPs "
+        "(framework dispatch, kernel launches); 0 is the paper's pure FLOPs / F model",
+    )
     data: DataSource | None = None
     request: InferenceRequest | None = None
 

@@ -60,6 +60,19 @@ def test_inference_cluster_by_hand(scenario):
     assert c0.memory_bytes == pytest.approx(10 + 40 + 2 * 3)
 
 
+def test_pass_overhead_by_hand():
+    """o seconds per pass: once per iteration per direction that runs; ⌈Q/B⌉ passes for an inference request."""
+    s = tiny_scenario()
+    s = tiny_scenario(nodes=tuple(n.model_copy(update={"pass_overhead_s": 0.5}) for n in s.nodes))
+    c0, c1 = cluster_cost(s, FT).members
+    assert c0.fwd_s == pytest.approx(0.5 + 2) and c0.bwd_s == 0  # embed still runs no backward
+    assert c1.fwd_s == pytest.approx(0.5 + 10) and c1.bwd_s == pytest.approx(0.5 + 14.4)
+    assert cluster_cost(s, FT).latency_s == pytest.approx(151.2 + 3 * 1.5)  # three passes per iteration, I = 3
+    i1, i0 = cluster_cost(s, INF).members  # Q = 4 in ⌈4/2⌉ = 2 batches
+    assert i1.fwd_s == pytest.approx(2 * 0.5 + 24) and i0.fwd_s == pytest.approx(2 * 0.5 + 2)
+    assert cluster_cost(s, INF).energy_j == pytest.approx(cluster_cost(tiny_scenario(), INF).energy_j)  # FLOPs price energy
+
+
 def test_cached_inference_needs_no_delivery():
     from gaisnet_opt.scenario import InferenceRequest
 

@@ -129,10 +129,14 @@ class MemberMeter:
     samples: int = 0
     fwd_flops: float = 0.0
     bwd_flops: float = 0.0
+    timed_passes: int = 0
+    """forward passes that were timed (the rest were counted; a timed forward's backward is timed too)"""
     timed_samples: int = 0
-    """samples of the passes that were timed (the rest were counted)"""
+    """samples of the passes that were timed"""
     fwd_s: float = 0.0
     bwd_s: float = 0.0
+    step_s: float = 0.0
+    """the optimizer's steps after the timed backward passes: compute the cost model does not price"""
     saved_bytes: int = 0
     """most bytes saved for backward in one pass"""
     peak_bytes: int = 0
@@ -261,12 +265,13 @@ class Worker:
         if secs is None:
             m.state_bytes = max(m.state_bytes, self._held())
         else:
+            m.timed_passes += 1
             m.timed_samples += received.shape[0]
             m.fwd_s += secs
         return out
 
     def backward(self, out: torch.Tensor, grad: torch.Tensor | None, shape: tuple[int, ...]) -> None:
-        """Backward through own units from `grad` on `out`, then the optimizer step (timed with it)."""
+        """Backward through own units from `grad` on `out`, then the optimizer step (timed apart)."""
 
         def run() -> None:
             torch.autograd.backward(out, grad)
@@ -280,7 +285,8 @@ class Worker:
         if secs is None:  # a counted pass; the held bytes do not change after it
             self.meter.state_bytes = max(self.meter.state_bytes, self._held())
         else:
-            self.meter.bwd_s += secs + step_s
+            self.meter.bwd_s += secs
+            self.meter.step_s += step_s
         if self.optimizer is not None:
             self.optimizer.zero_grad(set_to_none=True)
 

@@ -6,6 +6,10 @@ servers, not this host. So this host's effective FLOP/s is fitted on the
 measured compute (least squares of seconds = FLOPs / F over every member and
 pass direction), every node of the scenario is given that speed, and the cost
 model's seconds for that calibrated scenario are set beside the measured ones.
+The fit has two parameters, seconds per pass = o + FLOPs / F: a member that
+holds only the embedding computes a few hundred kFLOP per pass, and then the
+fixed cost o of a pass (Python and op dispatch) is most
+of its time; the cost model carries o as the nodes' `pass_overhead_s`.
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ class MemberRow(_Record):
     fwd_s_pred: float
     bwd_s: float | None
     bwd_s_pred: float
+    step_s: float | None
+    """the optimizer's step (measured only: the cost model prices FLOPs, and a step's are not counted)"""
     memory_bytes: float | None
     memory_bytes_pred: float
     delivery_bytes: float
@@ -120,6 +126,7 @@ class ValidationReport(_Record):
     host: str
     versions: dict[str, str]
     host_flops_per_s: float | None
+    host_pass_overhead_s: float | None
     round_latency_s_pred_devices: float
     rounds: list[RoundRecord]
     clusters: list[ClusterRow]
@@ -135,28 +142,44 @@ def _per(total: float, n: int) -> float:
     return total / n if n else 0.0
 
 
-def _timed(m: MemberMeter, secs: float, samples: float) -> float | None:
-    """Seconds for `samples` samples at the timed passes' rate (None: no pass was timed)."""
-    return secs / m.timed_samples * samples if m.timed_samples else None
+def _work_s(m: MemberMeter, secs: float, passes: float) -> float | None:
+    """Seconds of `passes` passes at the timed passes' mean (None: no pass was timed)."""
+    return secs / m.timed_passes * passes if m.timed_passes else None
 
 
-def calibrate(meters: Sequence[MemberMeter]) -> float | None:
-    """This host's effective FLOP/s: the F minimizing Σ (t - f/F)² over (FLOPs, seconds) per sample, each member and direction."""
+def calibrate(meters: Sequence[MemberMeter]) -> tuple[float, float] | None:
+    """This host's effective FLOP/s F and fixed seconds per pass o, fitted to t = o + f / F over the (FLOPs,
+    seconds) of a pass, each member and direction, by least squares of the relative error (t - o - f/F) / t:
+    the comparison is relative, and a 0.3 MFLOP pass must count as much as a 300 MFLOP one. o is held at 0
+    where the free fit would make it or 1/F negative, or cannot separate the two (one pass size only)."""
     points = [
-        (flops / m.samples, secs / m.timed_samples)
-        for m in meters if m.timed_samples
+        (flops / m.passes, secs / m.timed_passes)
+        for m in meters if m.timed_passes
         for flops, secs in ((m.fwd_flops, m.fwd_s), (m.bwd_flops, m.bwd_s))
-        if flops > 0
+        if flops > 0 and secs > 0
     ]
-    ft = sum(f * t for f, t in points)
-    return sum(f * f for f, _ in points) / ft if ft > 0 else None
+    if not points:
+        return None
+    # rows (1/t, f/t) · (o, 1/F) ≈ 1: the normal equations of the relative residuals
+    aa = sum(1 / t**2 for _, t in points)
+    ab = sum(f / t**2 for f, t in points)
+    bb = sum((f / t) ** 2 for f, t in points)
+    a1, b1 = sum(1 / t for _, t in points), sum(f / t for f, t in points)
+    det = aa * bb - ab * ab
+    if det > 1e-12 * aa * bb:
+        overhead, inverse = (bb * a1 - ab * b1) / det, (aa * b1 - ab * a1) / det
+        if overhead >= 0 and inverse > 0:
+            return 1 / inverse, overhead
+    return bb / b1, 0.0
 
 
-def _at_speed(scenario: Scenario, flops_per_s: float) -> Scenario:
-    """The scenario with every node computing at `flops_per_s` per cluster (edge servers keep their slots)."""
+def _at_speed(scenario: Scenario, flops_per_s: float, pass_overhead_s: float) -> Scenario:
+    """The scenario with every node computing at `flops_per_s` per cluster (edge servers keep their slots)
+    and paying `pass_overhead_s` per pass."""
     data = scenario.model_dump()
     for node in data["nodes"]:
         node["flops"] = flops_per_s * max(1, node["slots"])  # undo effective_flops' division
+        node["pass_overhead_s"] = pass_overhead_s
     return Scenario.model_validate(data)
 
 
@@ -165,8 +188,8 @@ def build_report(
 ) -> ValidationReport:
     """Measured per member, hop and cluster, beside the cost model's figures (seconds on the calibrated host)."""
     meters = [w.meter for ch in chains.values() for w in ch.workers]
-    speed = calibrate(meters)
-    calibrated = _at_speed(scenario, speed) if speed else scenario
+    fit = calibrate(meters)
+    calibrated = _at_speed(scenario, *fit) if fit else scenario
     clusters, members, hops = [], [], []
     for ci, chain in sorted(chains.items()):
         cluster = plan.clusters[ci]
@@ -178,13 +201,14 @@ def build_report(
         work = chain.workers[0].meter.passes if finetune else rounds
         for w, pred, host_pred in zip(chain.workers, cost.members, host_cost.members):
             m = w.meter
-            per_pass = _per(m.samples, work)
+            passes = _per(m.passes, work)  # a training iteration is one pass; a request ⌈Q/B⌉
             members.append(MemberRow(
                 cluster=ci, kind=cluster.kind, node=m.node, units=f"{m.first}..{m.last}",
                 fwd_flops=_per(m.fwd_flops, work), fwd_flops_pred=pred.fwd_flops,
                 bwd_flops=_per(m.bwd_flops, work), bwd_flops_pred=pred.bwd_flops,
-                fwd_s=_timed(m, m.fwd_s, per_pass), fwd_s_pred=host_pred.fwd_s,
-                bwd_s=_timed(m, m.bwd_s, per_pass) if finetune else None, bwd_s_pred=host_pred.bwd_s,
+                fwd_s=_work_s(m, m.fwd_s, passes), fwd_s_pred=host_pred.fwd_s,
+                bwd_s=_work_s(m, m.bwd_s, passes) if finetune else None, bwd_s_pred=host_pred.bwd_s,
+                step_s=_work_s(m, m.step_s, passes) if finetune else None,
                 memory_bytes=m.state_bytes + (m.saved_bytes if finetune else m.peak_bytes),
                 memory_bytes_pred=pred.memory_bytes,
                 delivery_bytes=m.delivered_bytes / rounds, delivery_bytes_pred=pred.delivery_bytes,
@@ -208,7 +232,8 @@ def build_report(
         ))
     return ValidationReport(
         scenario=scenario.name, profile=scenario.profile.name, config=config, host=host_description(), versions=package_versions(("torch", "timm", "numpy", "scikit-learn", "gaisnet-opt")),
-        host_flops_per_s=speed, round_latency_s_pred_devices=round_cost(scenario, plan).latency_s,
+        host_flops_per_s=fit[0] if fit else None, host_pass_overhead_s=fit[1] if fit else None,
+        round_latency_s_pred_devices=round_cost(scenario, plan).latency_s,
         rounds=records, clusters=clusters, members=members, hops=hops,
     )
 
@@ -228,7 +253,8 @@ def _g(x: float | None) -> str:
 def to_markdown(report: ValidationReport) -> str:
     """The report as markdown tables (units in every header)."""
     c = report.config
-    speed = "not calibrated (no timed pass)" if report.host_flops_per_s is None else f"{report.host_flops_per_s / 1e9:.3f} GFLOP/s"
+    speed = ("not calibrated (no timed pass)" if report.host_flops_per_s is None else
+             f"{report.host_flops_per_s / 1e9:.3f} GFLOP/s and {1e3 * (report.host_pass_overhead_s or 0.0):.3f} ms per pass")
     lines = [
         f"# Validation of {report.scenario}", "",
         f"- profile `{report.profile}`, data `{c.data}` ({c.partition} partition), checkpoint `{c.checkpoint}`, "
@@ -245,15 +271,16 @@ def to_markdown(report: ValidationReport) -> str:
                      f"{'; '.join(r.failures) or '–'} | {r.seconds:.2f} |")
     lines += ["", "## Members (per pass: one iteration of B samples, or one request)", "",
               "| cluster | node | units | fwd FLOPs meas / pred (err) | bwd FLOPs meas / pred (err) | "
-              "fwd s meas / pred (err) | bwd s meas / pred (err) | memory B meas / pred (err) | delivery B per round meas / pred |",
-              "| ---: | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "fwd s meas / pred (err) | bwd s meas / pred (err) | step s meas | memory B meas / pred (err) | "
+              "delivery B per round meas / pred |",
+              "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | --- |"]
     for m in report.members:
         lines.append(
             f"| {m.cluster} {m.kind} | {m.node} | {m.units} "
             f"| {_g(m.fwd_flops)} / {_g(m.fwd_flops_pred)} ({_err(m.fwd_flops, m.fwd_flops_pred)}) "
             f"| {_g(m.bwd_flops)} / {_g(m.bwd_flops_pred)} ({_err(m.bwd_flops, m.bwd_flops_pred)}) "
             f"| {_g(m.fwd_s)} / {_g(m.fwd_s_pred)} ({_err(m.fwd_s, m.fwd_s_pred)}) "
-            f"| {_g(m.bwd_s)} / {_g(m.bwd_s_pred)} ({_err(m.bwd_s, m.bwd_s_pred)}) "
+            f"| {_g(m.bwd_s)} / {_g(m.bwd_s_pred)} ({_err(m.bwd_s, m.bwd_s_pred)}) | {_g(m.step_s)} "
             f"| {_g(m.memory_bytes)} / {_g(m.memory_bytes_pred)} ({_err(m.memory_bytes, m.memory_bytes_pred)}) "
             f"| {_g(m.delivery_bytes)} / {_g(m.delivery_bytes_pred)} |")
     lines += ["", "## Hops (bytes per pass)", "",
