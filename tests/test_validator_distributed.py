@@ -1,5 +1,5 @@
 """The distributed engine: same result as the in-process one, only smashed data, gradients, labels, modules and results
-cross, a killed member is survived; launched here (forkserver) and from the CLI. Every test has a wall-clock guard."""
+cross, a killed or hung member is survived; launched here (forkserver) and from the CLI. Every test has a wall-clock guard."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
 from gaisnet_opt.profilers.config import DIGITS_VIT  # noqa: E402
 from gaisnet_opt.profilers.prompted_vit import build_model  # noqa: E402
 from gaisnet_opt.validator import Fault, validate  # noqa: E402
-from gaisnet_opt.validator.distributed import KINDS, free_port, launch  # noqa: E402
+from gaisnet_opt.validator.distributed import KINDS, PATIENCE, free_port, launch  # noqa: E402
 from gaisnet_opt.validator.fedavg import tunable_state  # noqa: E402
 from gaisnet_opt.validator.model import build_for  # noqa: E402
 from gaisnet_opt.validator.run import CHECKPOINT, run_config  # noqa: E402
@@ -142,6 +142,38 @@ def test_a_killed_member_is_survived_and_reported(tmp_path):
     # with B left out from round 1 on, the run is exactly A's alone
     validate(scenario, Plan(clusters=(A,)), rounds=2, out_dir=tmp_path / "alone")
     assert _close(_state(tmp_path / "killed"), _state(tmp_path / "alone"))
+
+
+def _spawned() -> list[int]:
+    """Live processes this test process started through another (launch's fork server): none may outlast a run."""
+    def parent(pid: str) -> int:
+        stat = Path("/proc", pid, "stat").read_text()
+        return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+    pids = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                pids[int(entry.name)] = parent(entry.name)
+            except (OSError, ValueError):
+                pass  # gone meanwhile
+    return sorted(pid for pid, ppid in pids.items() if pids.get(ppid) == os.getpid())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to see the processes left over")
+def test_a_hung_member_is_survived_and_reported(tmp_path):
+    scenario, timeout = digits_world(), 3.0  # short: a hang is noticed only by the timeout
+    fault = Fault(round=1, node="c3", iteration=1, kind="hang")  # c3's process stays alive but silent from mid-round 1
+    report = launch(scenario, Plan(clusters=(A, B)), _config(2), [fault], out_dir=tmp_path / "hung",
+                    timeout=timeout, deadline=GUARD_S - 10)
+    assert report.rounds[1].failures == ["cluster 1: member c3 failed at iteration 1"]  # as a killed member is reported
+    assert report.rounds[2].failures == ["cluster 1: member c3 is gone (lost in round 1)"]
+    assert report.rounds[2].train_loss is not None  # training went on
+    # not seen as a closed connection but waited out: a timeout at c1, PATIENCE more at rank 0
+    assert timeout <= report.rounds[1].seconds < (PATIENCE + 2) * timeout
+    assert _spawned() == []  # the hung process did not outlive the run
+    validate(scenario, Plan(clusters=(A,)), rounds=2, out_dir=tmp_path / "alone")  # A's FedAvg went on, B left out
+    assert _close(_state(tmp_path / "hung"), _state(tmp_path / "alone"))
 
 
 def _app() -> typer.Typer:

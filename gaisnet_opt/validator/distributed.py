@@ -19,9 +19,13 @@ members only; what differs is how tensors cross:
   go to rank 0, which tells everyone which clusters are averaged.
 
 Every wait has a timeout. A member whose process dies mid-round is detected by
-its neighbours (the connection closes) or by the timeout; its cluster is left
-out of that round's FedAvg and, its process being gone, out of every later
-round, and training goes on. Only a member can be lost: rank 0 is the run.
+its neighbours (the connection closes) or by the timeout, one that hangs by the
+timeout; its cluster is left out of that round's FedAvg and, its process being
+written off, out of every later round, and training goes on. Only a member can
+be lost: rank 0 is the run. Each pair of processes that exchange messages has a
+process group of its own (`Wire.connect`): gloo closes all of a group's
+connections when one wait in it times out, so a hung peer costs a process only
+its links to that peer.
 A timeout bounds a wait for one message, the peers' compute before it
 included, so it must exceed a round's local training.
 
@@ -29,7 +33,7 @@ Limits: every process builds the whole frozen model from the same seed and
 checkpoint (the unit shapes and the profile check need it) though it runs
 only its members' units; a lost process's meters are those of its last
 report; a member lost while serving inference or inside FedAvg ends the run
-with an error (fault injection kills members only during training).
+with an error (fault injection kills or hangs members only during training).
 
 Launching: `launch` spawns the processes on this machine (a fork server that
 has imported torch once, a free port on 127.0.0.1 unless told otherwise);
@@ -49,6 +53,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +107,7 @@ from gaisnet_opt.validator.run import (
 )
 
 KILLED = 75
-"""Exit code of a member process killed by an injected `Fault`."""
+"""Exit code of a member process killed by an injected `Fault` (a hung one too, when its hang ends)."""
 
 PATIENCE = 3
 """Rank 0 waits this many timeouts for a member's result: the member may itself have waited one on a neighbour."""
@@ -138,6 +143,16 @@ class Topology:
     def world(self) -> int:
         return len(self.nodes)
 
+    @property
+    def links(self) -> list[tuple[int, int]]:
+        """The rank pairs that exchange messages: rank 0 with every other, each chain's hops and its end with its start."""
+        pairs = {(0, r) for r in range(1, self.world)}
+        for ranks in self.clusters:
+            for a, b in [*pairwise(ranks), (ranks[-1], ranks[0])]:
+                if a != b:
+                    pairs.add((min(a, b), max(a, b)))
+        return sorted(pairs)
+
 
 @dataclass
 class Wire:
@@ -151,6 +166,7 @@ class Wire:
     shapes: list[tuple[torch.Size, torch.dtype]] = field(default_factory=list)
     """each unit's output per sample (set once the model is built), so receivers know what arrives"""
     _groups: dict[tuple[int, ...], Any] = field(default_factory=dict)
+    _links: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def _note(self, op: str, kind: str, t: torch.Tensor, peers: Sequence[int]) -> None:
         if kind not in KINDS:
@@ -167,14 +183,25 @@ class Wire:
             lost = ", ".join(self.nodes[p] for p in peers)
             raise LostPeer(lost, str(exc).strip().splitlines()[0]) from None
 
+    def connect(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """A process group of its own for each pair of ranks that exchange messages; every process calls this with
+        the same pairs in the same order. Gloo closes every connection of a group when a wait in it times out, so on
+        one shared group a peer that hangs would cut this process off from all the others, not only from itself."""
+        for a, b in pairs:
+            self._links[(a, b)] = dist.new_group([a, b], timeout=timedelta(seconds=self.timeout),
+                                                 use_local_synchronization=False)
+
+    def _link(self, peer: int) -> Any:
+        return self._links[(min(self.rank, peer), max(self.rank, peer))]
+
     def send(self, kind: str, t: torch.Tensor, dst: int) -> None:
         self._note("send", kind, t, [dst])
-        self._wait(lambda: dist.isend(t.contiguous(), dst), [dst])
+        self._wait(lambda: dist.isend(t.contiguous(), dst, group=self._link(dst)), [dst])
 
     def recv(self, kind: str, shape: Sequence[int], dtype: torch.dtype, src: int, patience: float = 1) -> torch.Tensor:
         t = torch.empty(tuple(shape), dtype=dtype)
         self._note("recv", kind, t, [src])
-        self._wait(lambda: dist.irecv(t, src), [src], patience)
+        self._wait(lambda: dist.irecv(t, src, group=self._link(src)), [src], patience)
         return t
 
     def groups(self, rank_sets: Sequence[tuple[int, ...]]) -> None:
@@ -356,7 +383,10 @@ class Distributed:
         jobs = self._my_jobs()
         results = train_clusters(setup.model, jobs, state, round_no=round_no, iterations=t.local_iters, batch=t.batch_size,
                                  optimizer=t.optimizer, lr=setup.config.lr, seed=setup.config.seed, faults=setup.faults)
-        if any(r.failure is not None and r.failure.node == self.node for r in results):
+        fault = next((f for f in setup.faults if f.round == round_no and f.node == self.node), None)
+        if fault is not None and any(r.failure is not None and r.failure.node == self.node for r in results):
+            if fault.kind == "hang":  # alive and silent past every wait on it; bounded, as torchrun waits for it
+                time.sleep(2 * PATIENCE * self.topo.world * self.wire.timeout)
             os._exit(KILLED)  # the injected fault: this member's process dies mid-round
         weights, loss, failures = self._decide(round_no, jobs, results)
         new = self._average(state, jobs, results, weights)
@@ -494,6 +524,7 @@ def _rank_main(rank: int, world: int, init_method: str, scenario: Scenario, plan
     try:
         topo = Topology.of(scenario, plan)
         wire = Wire(rank, topo.nodes, timeout, record is not None)
+        wire.connect(topo.links)
         node = topo.nodes[rank]
         setup = prepare(scenario, plan, config, faults,
                         link_for=lambda i: ProcessLink(wire, topo.clusters[i], tuple(m.last for m in plan.clusters[i].members)),
@@ -539,7 +570,8 @@ def launch(
     Inputs are checked here first (nothing is written or spawned for bad ones).
     `record`: a directory where each process writes every message it sent or
     received (kind, dtype, shape, peers) as rank<r>.json. `deadline`: seconds
-    after which the processes are killed and a TimeoutError raised.
+    after which the processes are killed and a TimeoutError raised. Members
+    still running `timeout` seconds after rank 0 ends (a hung one) are killed.
     """
     setup = prepare(scenario, plan, config, faults)
     topo = check_topology(scenario, plan, faults, nprocs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import nn
@@ -74,13 +75,26 @@ class ClusterJob:
     """whose batches: the start point's node id"""
 
 
+FaultKind = Literal["exit", "hang"]
+
+
 @dataclass(frozen=True)
 class Fault:
-    """Injected: `node` drops out of the given round before its compute of `iteration` (0-based)."""
+    """Injected: `node` drops out of the given round before its compute of `iteration` (0-based).
+
+    `kind` matters only to the distributed engine, whose neighbours of a dead process see its connections close but
+    can tell a hung one (alive and silent) only by the timeout: "exit" kills the member's process, "hang" keeps it
+    silent far longer than any wait. In one process both are the same drop-out.
+    """
 
     round: int
     node: str
     iteration: int = 0
+    kind: FaultKind = "exit"
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(FaultKind):
+            raise ValueError(f"fault kind '{self.kind}': expected one of {', '.join(get_args(FaultKind))}")
 
 
 @dataclass(frozen=True)
