@@ -43,6 +43,7 @@ def scenarios(draw, max_clients: int = 5, max_units: int = 4) -> Scenario:
         nodes.append(Node(
             id=c, kind="client", flops=draw(st.integers(1, 10)) * 1e10, memory_bytes=draw(st.integers(10, 100)) * 1e6,
             energy_per_flop=draw(st.integers(1, 9)) * 1e-11, tx_power_w=draw(st.integers(0, 3)) * 0.5,
+            pass_overhead_s=draw(st.sampled_from([0.0, 0.0, 1e-3, 1e-2])),
             data=DataSource(samples=draw(st.integers(1, 9)) * 10, classes=tuple(sorted(draw(st.sets(st.integers(0, 3), min_size=1)))))
             if c in sources else None,
             request=InferenceRequest(samples=draw(st.integers(1, 8)), cached=draw(st.booleans())) if c in requests else None,

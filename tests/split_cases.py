@@ -54,6 +54,7 @@ def problems(
         nodes.append(Node(
             id=c, kind="client", flops=draw(st.integers(1, 10)) * 1e10, memory_bytes=draw(st.integers(20, 120)) * 1e6,
             energy_per_flop=draw(st.integers(1, 9)) * 1e-11, tx_power_w=draw(st.integers(0, 3)) * 0.5,
+            pass_overhead_s=draw(st.sampled_from([0.0, 0.0, 1e-3, 1e-2])),
             data=DataSource(samples=10, classes=(0,)) if i == 0 and kind == "finetune" else None,
             request=InferenceRequest(samples=draw(st.integers(1, 8)), cached=draw(st.booleans())) if i == 0 and kind == "inference" else None,
         ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ortools
 import pytest
 from ortools.sat.python import cp_model
 
@@ -27,6 +28,23 @@ def test_cpsat_agrees_with_the_milp_where_its_presolve_once_failed(case):
     assert milp.status == "optimal"
     assert cpsat.status == "optimal", cpsat.params["solver_status"]
     assert cpsat.objective == pytest.approx(milp.objective, rel=1e-9)
+
+
+def test_the_recheck_overrules_a_false_infeasible(monkeypatch):
+    """At probing level 0, 9.15.6755's presolve calls this feasible model infeasible; the re-check finds the optimum."""
+
+    class ProbingOff(cp_model.CpSolver):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parameters.cp_model_probing_level = 0
+
+    monkeypatch.setattr(cp_model, "CpSolver", ProbingOff)
+    scenario = load(Scenario, Path(__file__).parent / "data" / "cpsat_presolve_false_infeasible.json")
+    r = solve(scenario, method="cpsat", objective=Objective(kind="energy"), time_limit=60, stop_at_floor=False)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(0.646, rel=1e-9)  # the MILP's and the brute force's optimum
+    if ortools.__version__ == "9.15.6755":  # the version the bug was found in; a fixed one needs no re-check
+        assert PRESOLVE_RECHECK in r.params["solver_status"]
 
 
 def test_a_true_infeasible_stays_infeasible_after_the_recheck():

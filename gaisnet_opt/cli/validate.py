@@ -82,7 +82,8 @@ def validate_command(
                           master_addr=master_addr, master_port=master_port, **options)
     first, last = report.rounds[0], report.rounds[-1]
     console.print(f"held-out accuracy {first.test_accuracy:.4f} (round {first.round}) -> {last.test_accuracy:.4f} "
-                  f"(round {last.round}); host {report.host_flops_per_s or 0:.3g} FLOP/s calibrated")
+                  f"(round {last.round}); host calibrated at {report.host_flops_per_s or 0:.3g} FLOP/s and "
+                  f"{1e3 * (report.host_pass_overhead_s or 0):.3g} ms per pass")
     console.print(f"wrote {out}/report.json, report.md, accuracy.png, members.png, checkpoint.pt")
 
 

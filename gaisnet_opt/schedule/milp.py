@@ -85,6 +85,8 @@ def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, tim
     bound = res.best_objective_bound
     bound = float(bound) if bound is not None and np.isfinite(bound) else None
     if res.best_feasible_objective is None:
+        if res.termination_condition != TerminationCondition.maxTimeLimit:
+            raise RuntimeError(f"HiGHS ended without a schedule: {res.termination_condition.name}")
         greedy = solve_msip(instance, demand)
         return greedy.model_copy(update=dict(
             policy="mlcp-milp", bound=bound, time_s=time.perf_counter() - start,

@@ -424,7 +424,8 @@ def _pareto(labels: Front) -> Front:
 
 def _to_head(scenario: Scenario, table: SplitTable, adj: dict[str, list[tuple[str, float]]],
              start: str | None, edges: bool) -> ToHead:
-    """Cheapest seconds and joules from "node n holds units up to l" to the head, over the whole graph.
+    """Lower bounds from "node n holds units up to l" to the head, over the whole graph: seconds as Pareto
+    labels, joules as one minimum.
 
     A backward sweep over (node, unit) states along every link with memory
     and server links respected and revisits allowed (a relaxation). Seconds
@@ -495,7 +496,11 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     `min_clusters` sources have a chain within z, those needing an edge server
     no more than the slots. Energy: the requests' plus the `min_clusters`
     cheapest sources' bounds. Requests count only when there are at most
-    `REQUEST_FLOORS` of them (else they are left out: still a bound).
+    `REQUEST_FLOORS` of them (else they are left out: still a bound). A chain
+    waits for its slowest member's delivery and upload (`_to_head`). Each
+    cluster is served by the edge server `cost.resolve_server` picks for it
+    (as in the joint models); a plan that names another server in
+    `Cluster.server` is outside what these floors bound.
     """
     adj = adjacency(scenario)
     slots = sum(e.slots for e in scenario.edges)

@@ -131,8 +131,6 @@ class MemberMeter:
     bwd_flops: float = 0.0
     timed_passes: int = 0
     """forward passes that were timed (the rest were counted; a timed forward's backward is timed too)"""
-    timed_samples: int = 0
-    """samples of the passes that were timed"""
     fwd_s: float = 0.0
     bwd_s: float = 0.0
     step_s: float = 0.0
@@ -266,7 +264,6 @@ class Worker:
             m.state_bytes = max(m.state_bytes, self._held())
         else:
             m.timed_passes += 1
-            m.timed_samples += received.shape[0]
             m.fwd_s += secs
         return out
 

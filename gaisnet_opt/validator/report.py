@@ -2,14 +2,13 @@
 
 Predictions come only from `gaisnet_opt.cost`. FLOPs, bytes and memory are
 compared as they are. Seconds cannot be: the plan's nodes are phones and edge
-servers, not this host. So this host's effective FLOP/s is fitted on the
-measured compute (least squares of seconds = FLOPs / F over every member and
-pass direction), every node of the scenario is given that speed, and the cost
-model's seconds for that calibrated scenario are set beside the measured ones.
-The fit has two parameters, seconds per pass = o + FLOPs / F: a member that
-holds only the embedding computes a few hundred kFLOP per pass, and then the
-fixed cost o of a pass (Python and op dispatch) is most
-of its time; the cost model carries o as the nodes' `pass_overhead_s`.
+servers, not this host. So this host is fitted on the measured compute,
+seconds per pass = o + FLOPs / F over every member and pass direction
+(`calibrate`), every node of the scenario is given F and o (`pass_overhead_s`),
+and the cost model's seconds for that calibrated scenario are set beside the
+measured ones. o matters: a member that holds only the embedding computes a
+few hundred kFLOP per pass, and the fixed cost of a pass (Python and op
+dispatch) is most of its time.
 """
 
 from __future__ import annotations
