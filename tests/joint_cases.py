@@ -31,7 +31,7 @@ SINGLE_RULES = frozenset({"cluster-count", "deadline"})
 
 @st.composite
 def scenarios(draw, max_clients: int = 5, max_units: int = 4) -> Scenario:
-    """Clients with memory that often forces a split, random links, one edge server, sources and requests."""
+    """Clients with memory that often forces a split, random links, one or two edge servers, sources and requests."""
     profile = draw(profiles(max_units=max_units))
     n = draw(st.integers(2, max_clients))
     clients = [f"c{i}" for i in range(n)]
@@ -48,11 +48,14 @@ def scenarios(draw, max_clients: int = 5, max_units: int = 4) -> Scenario:
             if c in sources else None,
             request=InferenceRequest(samples=draw(st.integers(1, 8)), cached=draw(st.booleans())) if c in requests else None,
         ))
-    nodes.append(Node(id="e0", kind="edge", flops=5e11, memory_bytes=draw(st.integers(20, 300)) * 1e6,
-                      energy_per_flop=1e-11, tx_power_w=2.0, slots=draw(st.integers(1, 2))))
+    edges = ["e0", "e1"][: draw(st.integers(1, 2))]
+    for e in edges:
+        nodes.append(Node(id=e, kind="edge", flops=5e11, memory_bytes=draw(st.integers(20, 300)) * 1e6,
+                          energy_per_flop=1e-11, tx_power_w=2.0, slots=draw(st.integers(1, 2))))
     rate = st.integers(1, 20).map(lambda r: r * 1e7)
     d2d = [D2DLink(src=a, dst=b, rate_bps=draw(rate)) for a, b in itertools.permutations(clients, 2) if draw(st.integers(0, 9)) < 8]
-    links = [ServerLink(client=c, server="e0", uplink_bps=draw(rate), downlink_bps=draw(rate)) for c in clients if draw(st.integers(0, 9)) < 9]
+    links = [ServerLink(client=c, server=e, uplink_bps=draw(rate), downlink_bps=draw(rate))
+             for e in edges for c in clients if draw(st.integers(0, 9)) < 9]
     lo = min(draw(st.integers(1, 2)), len(sources))
     service = FinetuneService(min_clusters=lo, max_clusters=draw(st.sampled_from([None, lo, lo + 1])))
     return Scenario(name="joint-case", nodes=tuple(nodes), d2d=tuple(d2d), server_links=tuple(links),
@@ -67,17 +70,23 @@ def _compositions(total: int, parts: int):
 
 
 def clusters_from(scenario: Scenario, kind: str, start: str) -> list[Cluster]:
-    """Every cluster from `start` the checker accepts on its own (round rules aside)."""
+    """Every cluster from `start` the checker accepts on its own (round rules aside), served by any edge server;
+    an edge server joins a chain only as its cluster's server (the joint models' rule)."""
     n = scenario.profile.n_units
     others = [x.id for x in scenario.nodes if x.id != start]
+    edges = [e.id for e in scenario.edges]
     out = []
     for k in range(1, min(n, len(others) + 1) + 1):
         for rest in itertools.permutations(others, k - 1):
             chain = [start, *rest]
-            for counts in _compositions(n, k):
-                c = cluster_from_counts(kind, chain, counts)
-                if not [v for v in check(scenario, Plan(clusters=(c,))) if v.rule not in SINGLE_RULES]:
-                    out.append(c)
+            on_chain = [c for c in chain if c in edges]
+            if len(on_chain) > 1:
+                continue
+            for server in on_chain or edges or [None]:
+                for counts in _compositions(n, k):
+                    c = cluster_from_counts(kind, chain, counts, server)
+                    if not [v for v in check(scenario, Plan(clusters=(c,))) if v.rule not in SINGLE_RULES]:
+                        out.append(c)
     return out
 
 
@@ -89,11 +98,11 @@ def brute_force(scenario: Scenario, objective: Objective, deadline_s: float | No
     hi = service.max_clusters if service.max_clusters is not None else max(len(sources), lo)
     options = [[(c, cluster_cost(scenario, c)) for c in clusters_from(scenario, "inference", r.id)] for r in scenario.requesters]
     options += [[None] + [(c, cluster_cost(scenario, c)) for c in clusters_from(scenario, "finetune", s)] for s in sources]
-    edge = scenario.edges[0]
+    slots = {e.id: e.slots for e in scenario.edges}
     best: tuple[float, Plan] | None = None
     sign = -1.0 if objective.maximize else 1.0
 
-    def rec(i: int, used: set[str], slots: int, chosen: list) -> None:
+    def rec(i: int, used: set[str], load: dict[str, int], chosen: list) -> None:
         nonlocal best
         if i == len(options):
             k = sum(c.kind == "finetune" for c, _ in chosen)
@@ -107,16 +116,16 @@ def brute_force(scenario: Scenario, objective: Objective, deadline_s: float | No
             return
         for opt in options[i]:
             if opt is None:
-                rec(i + 1, used, slots, chosen)
+                rec(i + 1, used, load, chosen)
                 continue
             c, cc = opt
             members = set(c.chain)
-            on_edge = edge.id in members
-            if members & used or (on_edge and slots >= edge.slots):
+            on_edge = [e for e in slots if e in members]
+            if members & used or any(load[e] >= slots[e] for e in on_edge):
                 continue
-            rec(i + 1, used | (members - {edge.id}), slots + on_edge, [*chosen, opt])
+            rec(i + 1, used | (members - set(slots)), {e: load[e] + (e in on_edge) for e in load}, [*chosen, opt])
 
-    rec(0, set(), 0, [])
+    rec(0, set(), dict.fromkeys(slots, 0), [])
     if best is not None:  # the combination's figures are the cost model's: confirm on the whole plan
         assert not check(scenario, best[1], deadline_s)
         assert math.isclose(objective_value(round_cost(scenario, best[1]), objective), best[0], rel_tol=1e-9, abs_tol=1e-12)

@@ -16,6 +16,7 @@ from gaisnet_opt.solvers.heuristics import cluster_range, with_clusters
 from gaisnet_opt.solvers.joint_table import TableCache, floors
 from gaisnet_opt.solvers.solve import solve
 from tests.joint_cases import OBJECTIVES, brute_force, scenarios
+from gaisnet_opt.scenario import ServerLink
 from tests.worlds import tiny_scenario
 
 HEURISTIC_METHODS = ("greedy", "balanced", "random", "local")
@@ -110,6 +111,24 @@ def test_the_latency_floor_counts_a_helpers_delivery():
     assert only is not None and [m.node for m in only[1].clusters[0].members] == ["c0", "c1"]
     helper = cluster_cost(scenario, only[1].clusters[0]).members[1]
     assert only[0] - helper.delivery_s < floors(scenario, TableCache(scenario), 1)[0] <= only[0]
+
+
+def test_the_exact_methods_choose_the_edge_server():
+    """c0 reaches e0 first (the cost model's default) but e1 over faster links: only a server choice finds e1."""
+    base = tiny_scenario()
+    c0, c1, e0 = base.nodes
+    e1 = e0.model_copy(update={"id": "e1"})
+    links = (ServerLink(client="c0", server="e0", uplink_bps=8, downlink_bps=16),
+             ServerLink(client="c0", server="e1", uplink_bps=80, downlink_bps=160),
+             ServerLink(client="c1", server="e0", uplink_bps=40, downlink_bps=80))
+    scenario = tiny_scenario(nodes=(c0, c1.model_copy(update={"request": None}), e0, e1), server_links=links)
+    default = solve(scenario, method="greedy")
+    best = brute_force(scenario, Objective())
+    assert best is not None and best[1].clusters[0].server == "e1"
+    for method in ("milp", "cpsat"):
+        r = solve(scenario, method=method, stop_at_floor=False)
+        assert r.status == "optimal" and r.plan.clusters[0].server == "e1", method
+        assert r.objective == pytest.approx(best[0], rel=1e-6) and r.objective < default.objective
 
 
 def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():

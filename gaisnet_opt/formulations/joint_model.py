@@ -6,8 +6,9 @@ Variables (see `gaisnet_opt.solvers.joint_table`): binary h[i] per segment
 cluster's delivery and upload maxima D[s], U[s]; Z is the round latency;
 cov[k] marks a covered class. With open(s) = Σ h over s's segments at unit 0:
 
-- start-point / embed-head: open(s) <= 1 (= 1 for an inference request);
-  exactly open(s) segments of s hold the head.
+- start-point / embed-head: Σ open(s) <= 1 over the starts of one start
+  point (one per edge server; = 1 for an inference request); exactly
+  open(s) segments of s hold the head.
 - cover / link: a member ending at unit u < head hands on by exactly one hop;
   a member starting at u > 0 received by exactly one hop (flow conservation;
   units increase along a path, so paths are simple and cycle-free).
@@ -131,9 +132,9 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
     s_segs, s_hops = table.segs, table.hops
     n = table.n_units
     for i, sg in enumerate(s_segs):
-        m.add_var(f"h[{table.starts[sg.start].node},{sg.node},{sg.first},{sg.last}]", True, 1.0)
+        m.add_var(f"h[{table.starts[sg.start].label},{sg.node},{sg.first},{sg.last}]", True, 1.0)
     for j, hp in enumerate(s_hops):
-        m.add_var(f"g[{table.starts[hp.start].node},{hp.src},{hp.dst},{hp.unit}]", True, 1.0)
+        m.add_var(f"g[{table.starts[hp.start].label},{hp.src},{hp.dst},{hp.unit}]", True, 1.0)
 
     opens: defaultdict[int, Terms] = defaultdict(list)
     heads: defaultdict[int, Terms] = defaultdict(list)
@@ -159,9 +160,13 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
         receives[(hp.start, hp.dst, hp.unit + 1)].append((m.hop_var(j), 1.0))
 
     G = m.groups
+    variants: defaultdict[str, list[int]] = defaultdict(list)  # a start point's starts, one per edge server
     for s, st in enumerate(table.starts):
-        G["start-point"].append(Row(opens[s], 1.0 if st.required else None, 1.0))
+        variants[st.node].append(s)
         G["embed-head"].append(Row(heads[s] + [(v, -c) for v, c in opens[s]], 0.0, 0.0))
+    for node, ss in variants.items():
+        required = table.starts[ss[0]].required
+        G["start-point"].append(Row([t for s in ss for t in opens[s]], 1.0 if required else None, 1.0))
     for key in sorted(set(ends_at) | set(sends)):  # sorted: the same row order in every process
         G["link"].append(Row(ends_at.get(key, []) + [(v, -1.0) for v, _ in sends.get(key, [])], 0.0, 0.0))
     for key in sorted(set(begins_at) | set(receives)):
@@ -233,8 +238,8 @@ def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], ti
             continue
         dl_top = max(tw * table.segs[i].delivery_s for i in segs)
         ul_top = max(tw * table.segs[i].upload_s for i in segs)
-        d = m.add_var(f"D[{st.node}]", False, dl_top)
-        u = m.add_var(f"U[{st.node}]", False, ul_top)
+        d = m.add_var(f"D[{st.label}]", False, dl_top)
+        u = m.add_var(f"U[{st.label}]", False, ul_top)
         for node in st.candidates:
             ids = of_member.get((s, node), [])
             if any(table.segs[i].delivery_s > 0 for i in ids):

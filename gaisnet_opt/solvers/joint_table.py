@@ -9,9 +9,10 @@ figure comes from `SplitTable` (itself filled by `cost.member_cost` and
 plan exactly as the cost model does.
 
 Modelling choices, shared by every method and by the tests' brute force:
-- a cluster is delivered to and aggregated by the edge server the cost model
-  resolves for its start point (the first one it reaches); an edge server
-  joins a chain only as that cluster's server;
+- a cluster is delivered to and aggregated by one edge server, any of the
+  scenario's: each (start point, server) pair is a start of its own
+  (`Start`), at most one of them opens per start point; an edge server joins
+  a chain only as that cluster's server;
 - candidate members of the cluster of s are the nodes reachable from s over
   links within `radius` hops (default: unbounded), optionally only the first
   `candidates` of them in breadth-first order, fastest link first. With
@@ -27,7 +28,7 @@ import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from gaisnet_opt.cost import iterations
+from gaisnet_opt.cost import iterations, resolve_server
 from gaisnet_opt.plan import Cluster, ClusterKind, Member, Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split_table import SplitTable
@@ -40,9 +41,10 @@ class TableCache:
     scenario: Scenario
     _tables: dict[tuple, SplitTable] = field(default_factory=dict)
 
-    def for_start(self, kind: ClusterKind, start: str) -> SplitTable:
-        """The table a cluster of `kind` started at `start` is priced with."""
-        probe = SplitTable.for_chain(self.scenario, kind, [start])
+    def for_start(self, kind: ClusterKind, start: str, server: str | None = None) -> SplitTable:
+        """The table a cluster of `kind` started at `start` is priced with, served by `server` (None: the one
+        the cost model resolves, the first its start point reaches)."""
+        probe = SplitTable.for_chain(self.scenario, kind, [start], server)
         key = (kind, probe.server, probe.samples, probe.cached)
         return self._tables.setdefault(key, probe)
 
@@ -58,6 +60,11 @@ class Start:
     samples: int
     classes: tuple[int, ...]
     candidates: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The start point and its server, as variable names show them."""
+        return self.node if self.server is None else f"{self.node}@{self.server}"
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,8 @@ class JointTable:
     @classmethod
     def build(cls, scenario: Scenario, radius: int | None = None, candidates: int | None = None,
               cache: TableCache | None = None) -> JointTable:
-        """Starts in scenario order: inference requests first (they must be served), then data sources."""
+        """Starts in scenario order: inference requests first (they must be served), then data sources; per
+        start point one start per edge server, the one the cost model resolves first (`server_choices`)."""
         cache = cache or TableCache(scenario)
         adj = adjacency(scenario)
         starts: list[Start] = []
@@ -164,17 +172,18 @@ class JointTable:
         if scenario.finetune is not None:
             plan_starts += [(n, "finetune") for n in scenario.data_sources if n.request is None]
         for node, kind in plan_starts:
-            table = cache.for_start(kind, node.id)
-            dist = candidate_members(scenario, node.id, table.server, radius, candidates, adj)
-            idx = len(starts)
-            starts.append(Start(
-                node=node.id, kind=kind, server=table.server, required=kind == "inference",
-                samples=node.data.samples if node.data else 0, classes=node.data.classes if node.data else (),
-                candidates=tuple(dist),
-            ))
-            s_segs, s_hops = _arcs(scenario, table, idx, node.id, dist)
-            segs += s_segs
-            hops += s_hops
+            for server in server_choices(scenario, cache, kind, node.id):
+                table = cache.for_start(kind, node.id, server)
+                dist = candidate_members(scenario, node.id, table.server, radius, candidates, adj)
+                idx = len(starts)
+                starts.append(Start(
+                    node=node.id, kind=kind, server=table.server, required=kind == "inference",
+                    samples=node.data.samples if node.data else 0, classes=node.data.classes if node.data else (),
+                    candidates=tuple(dist),
+                ))
+                s_segs, s_hops = _arcs(scenario, table, idx, node.id, dist)
+                segs += s_segs
+                hops += s_hops
         return cls(scenario, starts, segs, hops, cache)
 
     def plan(self, seg_ids: list[int], hop_ids: list[int]) -> Plan:
@@ -198,11 +207,11 @@ class JointTable:
         """The segment and hop indices that make up `plan`, or None when it uses an arc the table pruned."""
         seg_at = {(s.start, s.node, s.first, s.last): i for i, s in enumerate(self.segs)}
         hop_at = {(h.start, h.src, h.dst, h.unit): i for i, h in enumerate(self.hops)}
-        start_of = {(st.node, st.kind): s for s, st in enumerate(self.starts)}
+        start_of = {(st.node, st.kind, st.server): s for s, st in enumerate(self.starts)}
         seg_ids, hop_ids = [], []
         for c in plan.clusters:
-            s = start_of.get((c.start, c.kind))
-            if s is None or c.server not in (None, self.starts[s].server):
+            s = start_of.get((c.start, c.kind, resolve_server(self.scenario, c)))
+            if s is None:
                 return None
             for m in c.members:
                 seg_ids.append(seg_at.get((s, m.node, m.first, m.last), -1))
@@ -211,6 +220,13 @@ class JointTable:
         if -1 in seg_ids or -1 in hop_ids:
             return None
         return seg_ids, hop_ids
+
+
+def server_choices(scenario: Scenario, cache: TableCache, kind: ClusterKind, start: str) -> list[str | None]:
+    """The edge servers a cluster from `start` may be served by: the cost model's default first, then the rest
+    in scenario order (just None in a scenario without edge servers)."""
+    default = cache.for_start(kind, start).server
+    return [default] + [e.id for e in scenario.edges if e.id != default]
 
 
 def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dict[str, int]) -> tuple[list[JSeg], list[JHop]]:
@@ -498,9 +514,8 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     cheapest sources' bounds. Requests count only when there are at most
     `REQUEST_FLOORS` of them (else they are left out: still a bound). A chain
     waits for its slowest member's delivery and upload (`_to_head`). Each
-    cluster is served by the edge server `cost.resolve_server` picks for it
-    (as in the joint models); a plan that names another server in
-    `Cluster.server` is outside what these floors bound.
+    start point's bounds are the least over the servers it may be served
+    by (`server_choices`).
     """
     adj = adjacency(scenario)
     slots = sum(e.slots for e in scenario.edges)
@@ -512,14 +527,16 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     sweeps: dict[tuple[int, str | None, bool], dict] = {}
     bounds: list[tuple[ClusterKind, tuple[float, float], tuple[float, float]]] = []
     for kind, start in starts:
-        table = cache.for_start(kind, start)
         ret = start if kind == "inference" else None  # fine-tuning clusters on one server share table and sweeps
-        both = []
-        for edges in (True, False):
-            key = (id(table), ret, edges)
-            if key not in sweeps:
-                sweeps[key] = _to_head(scenario, table, adj, ret, edges)
-            both.append(cheapest_chain(table, start, sweeps[key]))
+        both = [(math.inf, math.inf), (math.inf, math.inf)]  # with and without an edge server in the chain
+        for server in server_choices(scenario, cache, kind, start):
+            table = cache.for_start(kind, start, server)
+            for i, edges in enumerate((True, False)):
+                key = (id(table), ret, edges)
+                if key not in sweeps:
+                    sweeps[key] = _to_head(scenario, table, adj, ret, edges)
+                secs, joules = cheapest_chain(table, start, sweeps[key])
+                both[i] = (min(both[i][0], secs), min(both[i][1], joules))
         bounds.append((kind, both[0], both[1]))
     latency = _bottleneck(bounds, min_clusters, slots)
     fine_j = sorted(w[1] for kind, w, _ in bounds if kind == "finetune")
@@ -543,13 +560,17 @@ def _bottleneck(bounds: list[tuple[ClusterKind, tuple[float, float], tuple[float
 
 
 def _others(t: JointTable, cheapest: list[float], min_clusters: int) -> list[float]:
-    """Per start, the joules the rest of any plan spends at least: every other request, the cheapest fine-tuning clusters."""
-    required = [s for s, st in enumerate(t.starts) if st.required]
-    finetune = sorted((cheapest[s], s) for s, st in enumerate(t.starts) if st.kind == "finetune")
-    out = []
+    """Per start, the joules the rest of any plan spends at least: every other start point's request, the cheapest
+    other fine-tuning clusters (a start point's cheapest over its servers)."""
+    best: dict[str, float] = {}
     for s, st in enumerate(t.starts):
-        fixed = sum(cheapest[r] for r in required if r != s)
+        best[st.node] = min(best.get(st.node, math.inf), cheapest[s])
+    required = {st.node for st in t.starts if st.required}
+    finetune = sorted((best[node], node) for node in {st.node for st in t.starts if st.kind == "finetune"})
+    out = []
+    for st in t.starts:
+        fixed = sum(best[r] for r in required if r != st.node)
         need = min_clusters - (st.kind == "finetune")
-        picks = [c for c, f in finetune if f != s][: max(need, 0)]
+        picks = [c for c, node in finetune if node != st.node][: max(need, 0)]
         out.append(fixed + sum(picks))
     return out
