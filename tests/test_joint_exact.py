@@ -129,6 +129,8 @@ def test_the_exact_methods_choose_the_edge_server():
         r = solve(scenario, method=method, stop_at_floor=False)
         assert r.status == "optimal" and r.plan.clusters[0].server == "e1", method
         assert r.objective == pytest.approx(best[0], rel=1e-6) and r.objective < default.objective
+    local = solve(scenario, method="local", seed=1)  # its server move finds e1 too
+    assert local.plan.clusters[0].server == "e1" and local.objective == pytest.approx(best[0], rel=1e-6)
 
 
 def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():

@@ -91,7 +91,7 @@ class Evaluator:
         self.adj = adjacency(self.scenario)
         kind = self.objective.kind
         self.split_objective = self.objective if kind in ("latency", "energy", "weighted") else Objective()
-        self._memo: dict[tuple[str, tuple[str, ...]], Evaluated | None] = {}
+        self._memo: dict[tuple[str, tuple[str, ...], str | None], Evaluated | None] = {}
         s = self.scenario
         self.requests = [n.id for n in s.requesters]
         sources = [n for n in s.data_sources if n.request is None] if s.finetune is not None else []
@@ -110,16 +110,17 @@ class Evaluator:
     def server_of(self, kind: ClusterKind, start: str) -> str | None:
         return self.cache.for_start(kind, start).server
 
-    def cluster(self, kind: ClusterKind, chain: tuple[str, ...]) -> Evaluated | None:
-        """The best split of `chain` for the objective that meets the deadline, or None."""
-        key = (kind, chain)
+    def cluster(self, kind: ClusterKind, chain: tuple[str, ...], server: str | None = None) -> Evaluated | None:
+        """The best split of `chain` for the objective that meets the deadline, or None; served by `server`
+        (None: the cost model's default for its start point)."""
+        key = (kind, chain, server)
         if key not in self._memo:
-            self._memo[key] = self._evaluate(kind, chain)
+            self._memo[key] = self._evaluate(kind, chain, server)
         return self._memo[key]
 
-    def _evaluate(self, kind: ClusterKind, chain: tuple[str, ...]) -> Evaluated | None:
+    def _evaluate(self, kind: ClusterKind, chain: tuple[str, ...], server: str | None) -> Evaluated | None:
         s, start = self.scenario, chain[0]
-        table = self.cache.for_start(kind, start)
+        table = self.cache.for_start(kind, start, server)
         if len(set(chain)) < len(chain) or any(s.node[c].kind == "edge" and c != table.server for c in chain):
             return None
         if kind == "inference" and len(chain) > 1 and s.rate(chain[-1], start) is None:
@@ -368,31 +369,36 @@ def _moves(ev: Evaluator, plan: list[Evaluated]) -> Iterator[list[Evaluated]]:
 
     for i in order:
         e = plan[i]
-        kind, chain = e.cluster.kind, e.cluster.chain
+        kind, chain, server = e.cluster.kind, e.cluster.chain, e.cluster.server
         near = []
         for node in chain:
             near += [m for m in ev.free_neighbours(node, b.used) if m not in near]
-        server = ev.server_of(kind, chain[0])
         if server is not None and server not in chain and b.edge_load.get(server, 0) < s.node[server].slots:
             near.append(server)
         for m in near[:NEIGHBOURS + 1]:  # a free client (or the edge server) joins after the start or replaces a member
             for p in range(1, len(chain) + 1):
-                for trial in (ev.cluster(kind, (*chain[:p], m, *chain[p:])),
-                              ev.cluster(kind, (*chain[:p], m, *chain[p + 1:])) if p < len(chain) else None):
+                for trial in (ev.cluster(kind, (*chain[:p], m, *chain[p:]), server),
+                              ev.cluster(kind, (*chain[:p], m, *chain[p + 1:]), server) if p < len(chain) else None):
                     if trial is not None and (out := with_({i: trial})):
                         yield out
         for p in range(1, len(chain)):  # drop a member
-            trial = ev.cluster(kind, (*chain[:p], *chain[p + 1:]))
+            trial = ev.cluster(kind, (*chain[:p], *chain[p + 1:]), server)
             if trial is not None and (out := with_({i: trial})):
                 yield out
         for p in range(1, len(chain) - 1):  # swap neighbours in the chain
-            trial = ev.cluster(kind, (*chain[:p], chain[p + 1], chain[p], *chain[p + 2:]))
+            trial = ev.cluster(kind, (*chain[:p], chain[p + 1], chain[p], *chain[p + 2:]), server)
+            if trial is not None and (out := with_({i: trial})):
+                yield out
+        for alt in s.edges:  # another edge server delivers and aggregates (and takes this one's place in the chain)
+            if alt.id == server or (server in chain and b.edge_load.get(alt.id, 0) >= alt.slots):
+                continue
+            trial = ev.cluster(kind, tuple(alt.id if c == server else c for c in chain), alt.id)
             if trial is not None and (out := with_({i: trial})):
                 yield out
         if kind == "finetune":  # another data source starts this chain or a fresh one, or the cluster closes
             for src in ev.sources:
                 if src not in b.used:
-                    trial = ev.cluster(kind, (src, *chain[1:]))
+                    trial = ev.cluster(kind, (src, *chain[1:]), server)
                     if trial is not None and (out := with_({i: trial})):
                         yield out
             others = Builder.empty(ev)  # the plan without this cluster: its clients are free to regrow
@@ -414,7 +420,7 @@ def _moves(ev: Evaluator, plan: list[Evaluated]) -> Iterator[list[Evaluated]]:
                 m = other.chain[q]
                 for rest in _without(ev, other, q, b.used):
                     for p in range(1, len(chain) + 1):
-                        gained = ev.cluster(kind, (*chain[:p], m, *chain[p:]))
+                        gained = ev.cluster(kind, (*chain[:p], m, *chain[p:]), server)
                         if gained is not None and (out := with_({i: gained, j: rest})):
                             yield out
                 if s.node[m].kind == "edge":
@@ -422,8 +428,8 @@ def _moves(ev: Evaluator, plan: list[Evaluated]) -> Iterator[list[Evaluated]]:
                 for p in range(1, len(chain)):
                     if s.node[chain[p]].kind == "edge":
                         continue
-                    a = ev.cluster(kind, (*chain[:p], m, *chain[p + 1:]))
-                    c = ev.cluster(other.kind, (*other.chain[:q], chain[p], *other.chain[q + 1:]))
+                    a = ev.cluster(kind, (*chain[:p], m, *chain[p + 1:]), server)
+                    c = ev.cluster(other.kind, (*other.chain[:q], chain[p], *other.chain[q + 1:]), other.server)
                     if a is not None and c is not None and (out := with_({i: a, j: c})):
                         yield out
     if ev.objective.kind == "coverage" and b.finetune_count() < ev.max_clusters:  # one more fine-tuning cluster
@@ -437,12 +443,12 @@ def _moves(ev: Evaluator, plan: list[Evaluated]) -> Iterator[list[Evaluated]]:
 def _without(ev: Evaluator, cluster: Cluster, q: int, used: set[str]) -> Iterator[Evaluated]:
     """`cluster` after losing member q: as it is, or with a free neighbour of the gap in its place."""
     chain = cluster.chain
-    rest = ev.cluster(cluster.kind, (*chain[:q], *chain[q + 1:]))
+    rest = ev.cluster(cluster.kind, (*chain[:q], *chain[q + 1:]), cluster.server)
     if rest is not None:
         yield rest
         return
     for m in ev.free_neighbours(chain[q - 1], used)[:NEIGHBOURS]:
-        filled = ev.cluster(cluster.kind, (*chain[:q], m, *chain[q + 1:]))
+        filled = ev.cluster(cluster.kind, (*chain[:q], m, *chain[q + 1:]), cluster.server)
         if filled is not None:
             yield filled
 
