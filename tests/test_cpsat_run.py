@@ -13,6 +13,8 @@ from gaisnet_opt.io import load
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.solve import solve
+from gaisnet_opt.solvers.split import solve_split
+from tests.worlds import tiny_scenario
 
 CASES = sorted((Path(__file__).parent / "data").glob("cpsat_presolve_*.json"))
 """Small joint cases (found by hypothesis) on which CP-SAT 9.15.6755 with probing level 0 returned a false
@@ -59,3 +61,10 @@ def test_a_true_infeasible_stays_infeasible_after_the_recheck():
     assert code == cp_model.INFEASIBLE
     assert note == PRESOLVE_RECHECK
     assert not solver.parameters.cp_model_presolve
+
+
+def test_a_split_result_says_when_its_infeasibility_was_rechecked():
+    scenario = tiny_scenario()
+    r = solve_split(scenario, ["c0", "c1"], method="cpsat", objective=Objective(deadline_s=1.0))  # 151.2 s at best
+    assert r.status == "infeasible" and r.reason
+    assert r.params["solver_note"] == PRESOLVE_RECHECK

@@ -105,14 +105,15 @@ def solve_split_cpsat(inst: SplitInstance, time_limit: float | None = None, seed
     solver.parameters.random_seed = seed
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
-    code, _ = solve_rechecked(solver, model)
+    code, note = solve_rechecked(solver, model)
     if code == cp_model.INFEASIBLE:
-        return ExactOutcome("infeasible", None, None, None)
+        return ExactOutcome("infeasible", None, None, None, note)
     res = resolution(inst)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactOutcome("timeout" if code == cp_model.UNKNOWN else "error", None, None, None)
+        return ExactOutcome("timeout" if code == cp_model.UNKNOWN else "error", None, None, None, note)
     segs = [inst.segs[i] for i, v in enumerate(x) if solver.boolean_value(v)]
     # the rounded optimum is within tolerance of the real one: report the bound that stays proven;
     # under a deadline the model's feasible set is a safe subset, so its bound proves nothing
     bound = None if inst.latency_cap is not None else max(0.0, solver.best_objective_bound * res - tolerance(inst))
-    return ExactOutcome("optimal" if code == cp_model.OPTIMAL else "feasible", segs, solver.objective_value * res, bound)
+    return ExactOutcome("optimal" if code == cp_model.OPTIMAL else "feasible", segs, solver.objective_value * res, bound,
+                        note)

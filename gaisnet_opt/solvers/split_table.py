@@ -347,9 +347,11 @@ class SplitInstance:
 
 @dataclass(frozen=True)
 class ExactOutcome:
-    """What an exact method returns: status, the chosen segments (if any), its own objective and proven bound."""
+    """What an exact method returns: status, the chosen segments (if any), its own objective and proven bound,
+    and what the solver said where it matters (`note`)."""
 
     status: Status
     segs: list[Seg] | None
     objective: float | None
     bound: float | None
+    note: str = ""
