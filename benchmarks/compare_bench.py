@@ -32,7 +32,7 @@ from gaisnet_opt.solvers.solve import solve  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EXACT = ("cpsat", "milp")
-HEURISTICS = ("random", "greedy", "balanced", "local")
+HEURISTICS = ("random", "greedy", "balanced", "fastest", "local")
 
 
 @dataclass(frozen=True)

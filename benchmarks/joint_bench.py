@@ -22,7 +22,7 @@ from pathlib import Path
 from gaisnet_opt.io import write_text
 from provenance import write_csv
 
-HEURISTICS = ("random", "greedy", "balanced", "local")
+HEURISTICS = ("random", "greedy", "balanced", "fastest", "local")
 EXACT = ("cpsat", "milp")
 MODEL_ONLY = ("cpsat-model", "milp-model")
 """The exact methods with `stop_at_floor=False`: the model itself proves optimality (run up to MODEL_UP_TO clients)."""

@@ -19,7 +19,7 @@ from tests.joint_cases import OBJECTIVES, brute_force, scenarios
 from gaisnet_opt.scenario import ServerLink
 from tests.worlds import tiny_scenario
 
-HEURISTIC_METHODS = ("greedy", "balanced", "random", "local")
+HEURISTIC_METHODS = ("greedy", "balanced", "fastest", "random", "local")
 
 
 def assert_sound(scenario, result, objective):

@@ -38,7 +38,7 @@ def test_seeded_runs_repeat(method):
 def test_local_search_never_worsens_the_constructive_plans():
     s = generate(40, seed=9)
     local = solve(s, method="local", clusters=3, time_limit=5)
-    for method in ("greedy", "balanced", "random"):
+    for method in ("greedy", "balanced", "fastest", "random"):
         r = solve(s, method=method, clusters=3)
         assert r.objective is None or local.objective <= r.objective
 

@@ -29,6 +29,7 @@ class MethodChoice(str, Enum):
     milp = "milp"
     greedy = "greedy"
     balanced = "balanced"
+    fastest = "fastest"
     local = "local"
     random = "random"
 

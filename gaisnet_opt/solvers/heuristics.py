@@ -1,4 +1,5 @@
-"""Heuristics for the joint problem: random feasible, nearest-neighbour greedy, capacity-balanced greedy, local search.
+"""Heuristics for the joint problem: random feasible, nearest-neighbour greedy (largest or fastest data sources
+first), capacity-balanced greedy, local search.
 
 All share one evaluation path (`Evaluator`): a chain is split by the split
 DP (which may drop members it does not need), the resulting cluster is priced
@@ -242,6 +243,14 @@ def greedy(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
     return _complete(build(ev, ev.sources, nearest))
 
 
+def fastest(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
+    """Nearest-neighbour chains from the data sources whose own chain, grown alone, is fastest: for a round
+    latency set by the slowest cluster, the K quickest sources matter more than the largest ones."""
+    alone = {src: grow(ev, "finetune", src, set(), {}, nearest) for src in ev.sources}
+    order = sorted(ev.sources, key=lambda src: (alone[src] is None, alone[src] and ev.score([alone[src]]), src))
+    return _complete(build(ev, order, nearest))
+
+
 def random_feasible(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
     """Random data sources, random free neighbours: a seeded feasible plan, the baseline to beat."""
     rng = random.Random(seed)
@@ -454,7 +463,7 @@ def _without(ev: Evaluator, cluster: Cluster, q: int, used: set[str]) -> Iterato
 
 
 HEURISTICS: dict[str, Callable[[Evaluator, int], list[Evaluated] | None]] = {
-    "random": random_feasible, "greedy": greedy, "balanced": balanced,
+    "random": random_feasible, "greedy": greedy, "balanced": balanced, "fastest": fastest,
 }
 """Constructive heuristics by name; `local` is `local_search` started from the best of these."""
 

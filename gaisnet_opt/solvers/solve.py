@@ -34,7 +34,7 @@ from gaisnet_opt.solvers.heuristics import (
 from gaisnet_opt.solvers.joint_table import JointTable, floors, pruned
 from gaisnet_opt.solvers.precheck import precheck
 
-Method = Literal["cpsat", "milp", "greedy", "balanced", "local", "random"]
+Method = Literal["cpsat", "milp", "greedy", "balanced", "fastest", "local", "random"]
 
 
 def _cpsat(jm: JointModel, opts: SolverOptions) -> ExactRun:
@@ -113,7 +113,7 @@ def solve(
 
 def _best_heuristic(ev: Evaluator, seed: int, until: float) -> list[Evaluated] | None:
     """The best constructive plan, improved by local search until `until` (a perf_counter time)."""
-    found = [p for name in ("greedy", "balanced", "random") if (p := HEURISTICS[name](ev, seed)) is not None]
+    found = [p for name in ("greedy", "balanced", "fastest", "random") if (p := HEURISTICS[name](ev, seed)) is not None]
     if not found:
         return None
     return local_search(ev, min(found, key=ev.score), max(0.0, until - time.perf_counter()), seed)
