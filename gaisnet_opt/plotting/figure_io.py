@@ -33,7 +33,7 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     os.close(fd)
     try:
         with plt.rc_context({"svg.hashsalt": "gaisnet-opt"}):  # SVG ids from a fixed salt, not a random one
-            fig.savefig(tmp, format=fmt, metadata=FIXED_METADATA[fmt])
+            fig.savefig(tmp, format=fmt, metadata=FIXED_METADATA[fmt], bbox_inches="tight")  # legends outside stay in
         os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, out)
     finally:

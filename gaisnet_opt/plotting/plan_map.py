@@ -1,4 +1,5 @@
-"""A plan map: nodes at their positions, each chain as arrows in its cluster's colour."""
+"""A plan map: nodes at their positions, each chain as arrows in its cluster's colour, and a dotted line from
+each start point to the edge server that delivers and aggregates its cluster (which one matters with several)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from gaisnet_opt.cost import resolve_server  # noqa: E402
 from gaisnet_opt.errors import InputError  # noqa: E402
 from gaisnet_opt.plan import Plan  # noqa: E402
 from gaisnet_opt.plotting.figure_io import save_figure  # noqa: E402
@@ -33,6 +35,8 @@ def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
                label="client")
     ax.scatter([pos[n.id][0] for n in scenario.edges], [pos[n.id][1] for n in scenario.edges], s=140, marker="s",
                c="black", zorder=2, label="edge server")
+    for e in scenario.edges:
+        ax.annotate(e.id, pos[e.id], xytext=(7, 7), textcoords="offset points", fontsize="small")
     cmap = plt.get_cmap("tab10")
     for ci, cluster in enumerate(plan.clusters):
         color = cmap(ci % 10)
@@ -41,13 +45,18 @@ def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
             returning = cluster.kind == "inference" and k == len(chain) - 2
             ax.annotate("", xy=pos[b], xytext=pos[a], zorder=3, arrowprops=dict(
                 arrowstyle="-|>", color=color, lw=1.6, linestyle="--" if returning else "-"))
+        server = resolve_server(scenario, cluster)
+        if server is not None and server in pos:
+            (x0, y0), (x1, y1) = pos[cluster.start], pos[server]
+            ax.plot([x0, x1], [y0, y1], color=color, lw=1.0, linestyle=":", zorder=2)
         ax.scatter(*pos[cluster.start], marker="*", s=260, color=color, edgecolors="black", zorder=4,
                    label=f"#{ci} {cluster.kind} start {cluster.start}")
         ax.scatter(*pos[cluster.end], marker="^", s=110, color=color, edgecolors="black", zorder=4)
     ax.set_aspect("equal")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
-    ax.set_title(f"{scenario.name}: {len(plan.clusters)} clusters (★ start, ▲ end, dashed: result return)")
+    ax.set_title(f"{scenario.name}: {len(plan.clusters)} clusters\n"
+                 "(★ start, ▲ end, dashed: result return, dotted: to the cluster's edge server)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     fig.tight_layout()
     return save_figure(fig, path)
