@@ -244,8 +244,9 @@ def greedy(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
 
 
 def fastest(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
-    """Nearest-neighbour chains from the data sources whose own chain, grown alone, is fastest: for a round
-    latency set by the slowest cluster, the K quickest sources matter more than the largest ones."""
+    """Nearest-neighbour chains from the data sources whose own chain, grown alone, scores best by the objective
+    (fastest, for latency): when the slowest cluster sets the round, the K quickest sources matter more than the
+    largest ones."""
     alone = {src: grow(ev, "finetune", src, set(), {}, nearest) for src in ev.sources}
     order = sorted(ev.sources, key=lambda src: (alone[src] is None, alone[src] and ev.score([alone[src]]), src))
     return _complete(build(ev, order, nearest))
