@@ -76,3 +76,17 @@ def test_one_request_with_the_helper_is_served():
     for method in EXACT:
         r = solve(two_requests_one_helper(second_request=False), method=method)
         assert r.status == "optimal" and [c.chain for c in r.plan.clusters] == [["r1", "h"]]
+
+
+@pytest.mark.parametrize("method", EXACT)
+def test_only_the_second_edge_server_can_hold_the_rest(method):
+    """c0 holds the embedding alone; e0 (its default server) is too small for the rest, e1 is not."""
+    base = tiny_scenario()
+    c0, c1, e0 = base.nodes
+    small = e0.model_copy(update={"memory_bytes": 2000.0, "slots": 1})
+    nodes = (c0.model_copy(update={"memory_bytes": 1500.0}), c1.model_copy(update={"request": None}), small,
+             e0.model_copy(update={"id": "e1", "slots": 1}))
+    links = tuple(ServerLink(client="c0", server=e, uplink_bps=80, downlink_bps=160) for e in ("e0", "e1"))
+    r = solve(tiny_scenario(nodes=nodes, d2d=(), server_links=links), method=method)
+    assert r.status == "optimal", r.reason
+    assert [m.node for m in r.plan.clusters[0].members] == ["c0", "e1"] and r.plan.clusters[0].server == "e1"

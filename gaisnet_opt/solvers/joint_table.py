@@ -172,7 +172,7 @@ class JointTable:
         if scenario.finetune is not None:
             plan_starts += [(n, "finetune") for n in scenario.data_sources if n.request is None]
         for node, kind in plan_starts:
-            for server in server_choices(scenario, cache, kind, node.id):
+            for server in server_choices(scenario, kind, node.id, cache):
                 table = cache.for_start(kind, node.id, server)
                 dist = candidate_members(scenario, node.id, table.server, radius, candidates, adj)
                 idx = len(starts)
@@ -222,10 +222,10 @@ class JointTable:
         return seg_ids, hop_ids
 
 
-def server_choices(scenario: Scenario, cache: TableCache, kind: ClusterKind, start: str) -> list[str | None]:
+def server_choices(scenario: Scenario, kind: ClusterKind, start: str, cache: TableCache | None = None) -> list[str | None]:
     """The edge servers a cluster from `start` may be served by: the cost model's default first, then the rest
     in scenario order (just None in a scenario without edge servers)."""
-    default = cache.for_start(kind, start).server
+    default = (cache.for_start(kind, start) if cache else SplitTable.for_chain(scenario, kind, [start])).server
     return [default] + [e.id for e in scenario.edges if e.id != default]
 
 
@@ -529,7 +529,7 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     for kind, start in starts:
         ret = start if kind == "inference" else None  # fine-tuning clusters on one server share table and sweeps
         both = [(math.inf, math.inf), (math.inf, math.inf)]  # with and without an edge server in the chain
-        for server in server_choices(scenario, cache, kind, start):
+        for server in server_choices(scenario, kind, start, cache):
             table = cache.for_start(kind, start, server)
             for i, edges in enumerate((True, False)):
                 key = (id(table), ret, edges)

@@ -12,20 +12,25 @@ from gaisnet_opt.cost import batch_samples, effective_flops, member_memory
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split import gb
-from gaisnet_opt.solvers.joint_table import adjacency, candidate_members
-from gaisnet_opt.solvers.split_table import SplitTable
+from gaisnet_opt.solvers.joint_table import adjacency, candidate_members, server_choices
 
 
 def start_problem(scenario: Scenario, kind: ClusterKind, start: str, adj: dict | None = None) -> str | None:
-    """Why no `kind` chain from `start` can hold the model, if memory or a single unit already says so.
+    """Why no `kind` chain from `start` can hold the model, if memory or a single unit already says so, whichever
+    edge server serves it (the reason given is the default server's).
 
     The start's direct neighbours are tried first: when they pass, so does
     everything it reaches, and the breadth-first search is skipped.
     """
     adj = adj if adj is not None else adjacency(scenario)
-    server = SplitTable.for_chain(scenario, kind, [start]).server
-    near = _problem(scenario, kind, start, candidate_members(scenario, start, server, 1, None, adj))
-    return near and _problem(scenario, kind, start, candidate_members(scenario, start, server, None, None, adj))
+    reasons = []
+    for server in server_choices(scenario, kind, start):
+        near = _problem(scenario, kind, start, candidate_members(scenario, start, server, 1, None, adj))
+        why = near and _problem(scenario, kind, start, candidate_members(scenario, start, server, None, None, adj))
+        if why is None:
+            return None
+        reasons.append(why)
+    return reasons[0]
 
 
 def _problem(scenario: Scenario, kind: ClusterKind, start: str, members: dict[str, int]) -> str | None:
