@@ -18,7 +18,7 @@ import math
 
 from ortools.sat.python import cp_model
 
-from gaisnet_opt.formulations.cpsat_run import solve_rechecked
+from gaisnet_opt.formulations.cpsat_run import new_solver, solve_rechecked
 from gaisnet_opt.formulations.joint_model import COSTED, ExactRun, JointModel, SolverOptions
 
 SCALE = 1e9
@@ -76,15 +76,9 @@ def solve_joint_cpsat(jm: JointModel, opts: SolverOptions) -> ExactRun:
     if opts.hint is not None:
         for i, v in enumerate(opts.hint):
             model.add_hint(x[i], round(v) if jm.binary[i] else math.ceil(v / res))
-    solver = cp_model.CpSolver()
+    solver = new_solver(opts.threads, opts.seed, opts.time_limit)  # presolve off: see cpsat_run
     p = solver.parameters
-    p.num_workers = opts.threads
-    p.random_seed = opts.seed
     p.relative_gap_limit = opts.rel_gap
-    # probing stays at CP-SAT's default: level 0 solves these models 2-3x faster but makes 9.15.6755's presolve
-    # return wrong optima and false infeasibility (tests/data/cpsat_presolve_*.json, found by hypothesis)
-    if opts.time_limit is not None:
-        p.max_time_in_seconds = opts.time_limit
     log = None
     if opts.log_file is not None:
         log = open(opts.log_file, "w", encoding="utf-8")  # noqa: SIM115 (closed below, after the solve)

@@ -16,7 +16,7 @@ import math
 
 from ortools.sat.python import cp_model
 
-from gaisnet_opt.formulations.cpsat_run import solve_rechecked
+from gaisnet_opt.formulations.cpsat_run import new_solver
 from gaisnet_opt.solvers.split_table import ExactOutcome, SplitInstance
 
 SCALE = 1e9
@@ -98,22 +98,18 @@ def _add_deadline(model: cp_model.CpModel, inst: SplitInstance, x: list, w: list
 
 
 def solve_split_cpsat(inst: SplitInstance, time_limit: float | None = None, seed: int = 0) -> ExactOutcome:
-    """Solve with one worker and a fixed seed (deterministic); objective and bound back in real units."""
+    """Solve with one worker and a fixed seed (deterministic), presolve off (see cpsat_run); objective and bound
+    back in real units."""
     model, x = build_split_cpsat(inst)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    if time_limit is not None:
-        solver.parameters.max_time_in_seconds = time_limit
-    code, note = solve_rechecked(solver, model)
+    solver = new_solver(1, seed, time_limit)
+    code = solver.solve(model)
     if code == cp_model.INFEASIBLE:
-        return ExactOutcome("infeasible", None, None, None, note)
+        return ExactOutcome("infeasible", None, None, None)
     res = resolution(inst)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactOutcome("timeout" if code == cp_model.UNKNOWN else "error", None, None, None, note)
+        return ExactOutcome("timeout" if code == cp_model.UNKNOWN else "error", None, None, None)
     segs = [inst.segs[i] for i, v in enumerate(x) if solver.boolean_value(v)]
     # the rounded optimum is within tolerance of the real one: report the bound that stays proven;
     # under a deadline the model's feasible set is a safe subset, so its bound proves nothing
     bound = None if inst.latency_cap is not None else max(0.0, solver.best_objective_bound * res - tolerance(inst))
-    return ExactOutcome("optimal" if code == cp_model.OPTIMAL else "feasible", segs, solver.objective_value * res, bound,
-                        note)
+    return ExactOutcome("optimal" if code == cp_model.OPTIMAL else "feasible", segs, solver.objective_value * res, bound)

@@ -183,8 +183,6 @@ def solve_split(
         # without a first or last segment the models would be trivially infeasible: say why directly
         has_ends = inst.segs_from.get((0, 0)) and any(s.m == ends for s in inst.segs)
         outcome = EXACT[method](inst, time_limit) if has_ends else ExactOutcome("infeasible", None, None, None)
-        if outcome.note:
-            params["solver_note"] = outcome.note
         if outcome.segs is None:
             reason = diagnose(inst) if outcome.status == "infeasible" else f"{method} found no split within {time_limit} s"
             return _result(outcome.status, method, params, objective, t0, bound=outcome.bound, reason=reason)

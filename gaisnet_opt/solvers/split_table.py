@@ -347,11 +347,9 @@ class SplitInstance:
 
 @dataclass(frozen=True)
 class ExactOutcome:
-    """What an exact method returns: status, the chosen segments (if any), its own objective and proven bound,
-    and what the solver said where it matters (`note`)."""
+    """What an exact method returns: status, the chosen segments (if any), its own objective and proven bound."""
 
     status: Status
     segs: list[Seg] | None
     objective: float | None
     bound: float | None
-    note: str = ""
