@@ -78,7 +78,7 @@ def test_one_request_with_the_helper_is_served():
         assert r.status == "optimal" and [c.chain for c in r.plan.clusters] == [["r1", "h"]]
 
 
-@pytest.mark.parametrize("method", EXACT)
+@pytest.mark.parametrize("method", [*EXACT, "greedy", "fastest", "local"])
 def test_only_the_second_edge_server_can_hold_the_rest(method):
     """c0 holds the embedding alone; e0 (its default server) is too small for the rest, e1 is not."""
     base = tiny_scenario()
@@ -88,5 +88,5 @@ def test_only_the_second_edge_server_can_hold_the_rest(method):
              e0.model_copy(update={"id": "e1", "slots": 1}))
     links = tuple(ServerLink(client="c0", server=e, uplink_bps=80, downlink_bps=160) for e in ("e0", "e1"))
     r = solve(tiny_scenario(nodes=nodes, d2d=(), server_links=links), method=method)
-    assert r.status == "optimal", r.reason
+    assert r.status == ("optimal" if method in EXACT else "feasible"), r.reason
     assert [m.node for m in r.plan.clusters[0].members] == ["c0", "e1"] and r.plan.clusters[0].server == "e1"

@@ -49,7 +49,7 @@ class CoverageChoice(str, Enum):
 @reports_bad_input
 def solve_command(
     scenario: Annotated[str, typer.Argument(help="scenario file (.json/.yaml), or - for stdin (the result then goes to stdout)")],
-    method: Annotated[MethodChoice, typer.Option(help="exact: cpsat, milp; heuristics: greedy, balanced, local, random")] = MethodChoice.cpsat,
+    method: Annotated[MethodChoice, typer.Option(help="exact: cpsat, milp; heuristics: greedy, balanced, fastest, local, random")] = MethodChoice.cpsat,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the whole solve")] = 30.0,
     objective: Annotated[ObjectiveChoice, typer.Option(help="what to optimize")] = ObjectiveChoice.latency,
     alpha: Annotated[float, typer.Option(help="weighted: weight of the round latency (per s)")] = 1.0,

@@ -9,7 +9,9 @@ coverage: samples or classes, maximized), ties broken by the sum of cluster
 latencies, then by the order clusters were built. Every heuristic serves each
 inference request first (they must be served), then forms fine-tuning
 clusters: `min_clusters` of them for latency, energy and weighted (more
-clusters never lower these), as many as fit for coverage.
+clusters never lower these), as many as fit for coverage. A cluster is
+served by its start point's default edge server (the cost model's) unless no
+chain fits with it; local search also tries the other servers.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from gaisnet_opt.cost import ClusterCost, cluster_cost, combine, objective_value
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import FinetuneService, Scenario
-from gaisnet_opt.solvers.joint_table import TableCache, adjacency
+from gaisnet_opt.solvers.joint_table import TableCache, adjacency, server_choices
 from gaisnet_opt.solvers.split_dp import split_dp
 from gaisnet_opt.solvers.split_table import SplitInstance, SplitTable
 
@@ -108,9 +110,6 @@ class Evaluator:
             self._roomy = sorted(room, key=lambda src: (-room[src], src))
         return self._roomy
 
-    def server_of(self, kind: ClusterKind, start: str) -> str | None:
-        return self.cache.for_start(kind, start).server
-
     def cluster(self, kind: ClusterKind, chain: tuple[str, ...], server: str | None = None) -> Evaluated | None:
         """The best split of `chain` for the objective that meets the deadline, or None; served by `server`
         (None: the cost model's default for its start point)."""
@@ -152,11 +151,23 @@ def grow(ev: Evaluator, kind: ClusterKind, start: str, used: set[str], edge_load
     """A chain from `start`: add free clients linked to its end (chosen by `pick`) until a split fits.
 
     The cluster's edge server is also tried as cooperative end node after
-    each prefix; the better of the two (by the objective) wins.
+    each prefix; the better of the two (by the objective) wins. The server is
+    the cost model's default for `start`; only if no chain fits with it are
+    the other edge servers tried, in scenario order.
     """
+    for server in server_choices(ev.scenario, kind, start, ev.cache):
+        found = _grow_served(ev, kind, start, server, used, edge_load, pick)
+        if found is not None:
+            return found
+    return None
+
+
+def _grow_served(ev: Evaluator, kind: ClusterKind, start: str, server: str | None, used: set[str],
+                 edge_load: dict[str, int], pick: Pick) -> Evaluated | None:
+    """`grow` with the cluster served by `server`."""
     n_units = ev.scenario.profile.n_units
     chain = [start]
-    found = ev.cluster(kind, tuple(chain))
+    found = ev.cluster(kind, tuple(chain), server)
     taken = used | {start}
     while found is None and len(chain) < n_units:
         options = ev.free_neighbours(chain[-1], taken)
@@ -164,11 +175,10 @@ def grow(ev: Evaluator, kind: ClusterKind, start: str, used: set[str], edge_load
             break
         chain.append(pick(options))
         taken.add(chain[-1])
-        found = ev.cluster(kind, tuple(chain))
-    server = ev.server_of(kind, start)
+        found = ev.cluster(kind, tuple(chain), server)
     if server is not None and edge_load.get(server, 0) < ev.scenario.node[server].slots:
         for length in range(1, min(len(chain), n_units - 1) + 1):
-            with_edge = ev.cluster(kind, (*chain[:length], server))
+            with_edge = ev.cluster(kind, (*chain[:length], server), server)
             if with_edge is not None:
                 if found is None or ev.score([with_edge]) < ev.score([found]):
                     found = with_edge
@@ -285,7 +295,7 @@ def balanced(ev: Evaluator, seed: int = 0) -> list[Evaluated] | None:
         e = b.clusters[slowest]
         best = None
         for m in ev.free_neighbours(e.cluster.end, b.used)[:NEIGHBOURS]:
-            trial = ev.cluster(e.cluster.kind, (*e.cluster.chain, m))
+            trial = ev.cluster(e.cluster.kind, (*e.cluster.chain, m), e.cluster.server)
             if trial is not None and trial.latency_s < (best or e).latency_s:
                 best = trial
         if best is None:
@@ -307,8 +317,8 @@ KICKS = 12
 def local_search(ev: Evaluator, plan: list[Evaluated], time_limit: float = 10.0, seed: int = 0) -> list[Evaluated]:
     """Iterated local search: descend, then up to `KICKS` times regrow a random fine-tuning cluster and descend again.
 
-    Descent is first-improvement over insert, replace, remove, reorder, move,
-    swap, new-start, regrow and new-cluster moves; every move re-splits the
+    Descent is first-improvement over insert, replace, remove, reorder,
+    switch-server, move, swap, new-start, regrow and new-cluster moves; every move re-splits the
     changed chains with the DP and is taken when it lowers the score
     (objective, then the tie-break). Seeded; stops after `time_limit` seconds
     (then the result depends on the machine's speed, else it does not).
