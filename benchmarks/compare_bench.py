@@ -15,20 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provenance import header, write_csv  # noqa: E402
+from provenance import header, write_csv
 
-from gaisnet_opt.compare import compare, records  # noqa: E402
-from gaisnet_opt.generator import generate  # noqa: E402
-from gaisnet_opt.io import write_text  # noqa: E402
-from gaisnet_opt.plotting.figure_io import save_figure  # noqa: E402
-from gaisnet_opt.result import Objective  # noqa: E402
-from gaisnet_opt.solvers.solve import solve  # noqa: E402
+from gaisnet_opt.compare import compare, records
+from gaisnet_opt.generator import generate
+from gaisnet_opt.io import write_text
+from gaisnet_opt.plotting.figure_io import axes_for, save_figure
+from gaisnet_opt.result import Objective
+from gaisnet_opt.solvers.solve import solve
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EXACT = ("cpsat", "milp")
@@ -94,7 +89,7 @@ def anytime(n: int, seed: int, limits: tuple[float, ...], clusters: int) -> list
 
 
 def plot_gaps(rows: list[dict], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = axes_for(None, (7, 4))
     data = [[100 * r["gap_to_best_bound"] for r in rows if r["method"] == h and r["gap_to_best_bound"] is not None]
             for h in HEURISTICS]
     ax.boxplot(data, tick_labels=HEURISTICS)
@@ -104,7 +99,7 @@ def plot_gaps(rows: list[dict], path: Path) -> None:
 
 
 def plot_times(rows: list[dict], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = axes_for(None, (7, 4))
     for m in EXACT:
         pts = sorted((r["clients"], r["time_s"]) for r in rows if r["suite"] == "size" and r["method"] == m)
         sizes = sorted({p[0] for p in pts})
@@ -117,7 +112,7 @@ def plot_times(rows: list[dict], path: Path) -> None:
 
 
 def plot_anytime(rows: list[dict], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = axes_for(None, (7, 4))
     for m, color in zip(EXACT, ("tab:blue", "tab:orange")):
         pts = [r for r in rows if r["method"] == m]
         ax.plot([r["time_limit_s"] for r in pts], [r["objective"] for r in pts], marker="o", color=color, label=f"{m} objective")

@@ -16,11 +16,12 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from gaisnet_opt.io import write_text
 from provenance import write_csv
+
+from gaisnet_opt.io import write_text
 
 HEURISTICS = ("random", "greedy", "balanced", "fastest", "local")
 EXACT = ("cpsat", "milp")
@@ -123,7 +124,7 @@ def report(rows: list[dict], args: argparse.Namespace, total_s: float) -> str:
         "# Joint clustering + chains + splits: benchmark",
         "",
         f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}` (total {total_s:.0f} s).",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.processor() or platform.machine()}, "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} logical cores, shared with other engineers' jobs while this ran, so times are pessimistic), "
         f"Python {platform.python_version()}, pyomo {version('pyomo')}, highspy {version('highspy')}, "
         f"ortools {version('ortools')}. Times are `solve()` wall seconds (scenario generation and imports excluded).",

@@ -24,15 +24,15 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import write_text
-from gaisnet_opt.profile import ModelProfile
+from gaisnet_opt.profile import ModelProfile, Unit
+from gaisnet_opt.profile_catalog import load_profile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig, config_for
 from gaisnet_opt.profilers.flops import fvcore_analysis
 from gaisnet_opt.profilers.measured import profile_model
-from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.profilers.prompted_vit import build_model
-from gaisnet_opt.profiles import load_profile
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -140,7 +140,7 @@ def per_unit_section(lines: list[str], profile: ModelProfile) -> None:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for ours, ref in zip(profile.units, closed_form_profile(cfg).units):
-        def dev(figure: str) -> str:
+        def dev(figure: str, ours: Unit = ours, ref: Unit = ref) -> str:
             value, reference = getattr(ours, figure), getattr(ref, figure)
             return f"{value / reference - 1:+.1e}" if reference else ("both 0" if not value else f"{value:g} vs 0")
         lines.append(

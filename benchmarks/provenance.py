@@ -7,11 +7,11 @@ import io
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import write_text
-from gaisnet_opt.provenance import host_description, package_versions
 
 
 def header(title: str, packages: tuple[str, ...]) -> list[str]:
@@ -21,7 +21,7 @@ def header(title: str, packages: tuple[str, ...]) -> list[str]:
     return [
         f"# {title}", "",
         f"- command: `{command}`",
-        f"- date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        f"- date (UTC): {datetime.now(UTC):%Y-%m-%d %H:%M}",
         f"- host: {host_description()} (load average {load:.1f} at the start)",
         f"- versions: {', '.join(f'{k} {v}' for k, v in package_versions(packages).items())}", "",
     ]

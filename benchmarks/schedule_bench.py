@@ -15,14 +15,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from provenance import write_csv
 
 from gaisnet_opt.io import write_text
-from provenance import write_csv
 from gaisnet_opt.schedule import EdgeModel, ScheduleInstance, ScheduleResult, paper_table5, solve_schedule
 from gaisnet_opt.schedule.dp import solve_dp
 from gaisnet_opt.schedule.milp import solve_milp
@@ -173,7 +173,7 @@ def markdown(cmd: str, timing: list[TimingRow], adv: list[AdvantageRow], rs_runs
         "# Service priority over rounds: benchmark (issue 6)",
         "",
         f"- command: `{cmd}`",
-        f"- date (UTC): {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')}",
+        f"- date (UTC): {datetime.now(UTC).strftime('%Y-%m-%d %H:%M')}",
         f"- host: {host()}",
         "- versions: " + ", ".join(f"{p} {version(p)}" for p in ("numpy", "pydantic", "pyomo", "highspy")) + f", Python {platform.python_version()}",
         f"- wall time of the whole benchmark: {wall_s:.1f} s; load average (1 min) at the end: {os.getloadavg()[0]:.2f}",

@@ -18,13 +18,14 @@ import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from gaisnet_opt.io import write_text
 from provenance import write_csv
+
 from gaisnet_opt.generator import generate
+from gaisnet_opt.io import write_text
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import VitConfig
@@ -169,7 +170,7 @@ def write(rows: list[Row], argv: list[str], wall_s: float) -> None:
         "# Split points along a chain: benchmark (issue 4)",
         "",
         f"- command: `{' '.join(['python', f'benchmarks/{Path(__file__).name}', *argv])}`",
-        f"- date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        f"- date (UTC): {datetime.now(UTC):%Y-%m-%d %H:%M}",
         f"- host: {host()}",
         f"- versions: {versions}, Python {platform.python_version()}",
         f"- wall time of the whole benchmark: {wall_s:.1f} s; load average at the end (1/5/15 min): "

@@ -22,13 +22,16 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from gaisnet_opt.generator import generate
+from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import write_text
 from gaisnet_opt.plan import Plan
+from gaisnet_opt.plotting.figure_io import save_figure
+from gaisnet_opt.plotting.validation import plot_accuracy, plot_member_seconds
 from gaisnet_opt.profilers.config import DIGITS_VIT
-from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.profilers.prompted_vit import build_model
 from gaisnet_opt.scenario import Scenario, Training
 from gaisnet_opt.solvers.greedy_chains import solve_greedy
@@ -67,7 +70,8 @@ def throughput(scenario: Scenario, plan: Plan, steps: int, lr: float, checkpoint
         chain = SplitChain(split.units(), cluster.members)
         chain.new_round(optimizer, lr)
 
-        def mono_step(images: torch.Tensor, labels: torch.Tensor) -> None:
+        def mono_step(images: torch.Tensor, labels: torch.Tensor, whole: nn.Module = whole,
+                      opt: torch.optim.Optimizer = opt) -> None:
             loss = F.cross_entropy(whole(images), labels)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -131,8 +135,8 @@ def main() -> None:
         speed = throughput(scenario, result.plan, 40, args.lr, ckpt, args.seed)
 
         RESULTS.mkdir(parents=True, exist_ok=True)
-        for name in ("accuracy.png", "members.png"):
-            shutil.copy(work / "run" / name, RESULTS / f"validator_{name}")
+        save_figure(plot_accuracy(report), RESULTS / "validator_accuracy.png")
+        save_figure(plot_member_seconds(report), RESULTS / "validator_members.png")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

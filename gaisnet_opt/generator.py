@@ -16,7 +16,7 @@ import numpy as np
 from gaisnet_opt import channel
 from gaisnet_opt.devices import CLIENT_CLASSES, EDGE_SERVER, PHONE, DeviceClass
 from gaisnet_opt.profile import ModelProfile
-from gaisnet_opt.profiles import load_profile
+from gaisnet_opt.profile_catalog import load_profile
 from gaisnet_opt.scenario import (
     D2DLink,
     DataSource,

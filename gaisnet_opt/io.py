@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,7 +51,7 @@ def parse_document(text: str, source: str) -> object:
         raise InputError(source, [(where, f"malformed YAML: {getattr(exc, 'problem', exc)}")]) from None
 
 
-def validate(model: type[M], data: object, source: str) -> M:
+def parse_as(model: type[M], data: object, source: str) -> M:
     """`data` as a `model`, or an InputError naming every wrong field."""
     try:
         return model.model_validate(data)
@@ -61,7 +62,7 @@ def validate(model: type[M], data: object, source: str) -> M:
 def load(model: type[M], path: str | Path) -> M:
     """Read, parse and validate one document."""
     source = "<stdin>" if str(path) == STDIO else str(path)
-    return validate(model, parse_document(read_text(path), source), source)
+    return parse_as(model, parse_document(read_text(path), source), source)
 
 
 def dumps(obj: BaseModel | dict | list, fmt: str = "json") -> str:
@@ -76,29 +77,40 @@ def format_for(path: str | Path) -> str:
     return "yaml" if str(path).endswith((".yaml", ".yml")) else "json"
 
 
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`: all or nothing.
+
+    The one way the toolkit writes a file (documents, figures, checkpoints,
+    backbones): a failed or interrupted write leaves no half-written file, and
+    the file gets the mode any new file gets here (0666 less the umask; mkstemp's
+    0600 would hide it from other users). An unwritable place is an InputError.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix or ".tmp")
+    except OSError as exc:
+        raise InputError(str(path), [("(file)", f"cannot write here: {exc.strerror or exc}")]) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except IsADirectoryError:
+        raise InputError(str(path), [("(file)", "is a directory")]) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
 def write_text(path: str | Path, text: str) -> None:
-    """Write atomically (temp file + rename), or to stdout for '-'."""
+    """Write atomically (`atomic_write`), or to stdout for '-'."""
     if str(path) == STDIO:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(str(path), [("(file)", f"cannot write here: {exc.strerror or exc}")]) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written document reads like any other file
-        os.replace(tmp, target)
-    except IsADirectoryError:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(str(path), [("(file)", "is a directory")]) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _umask() -> int:

@@ -7,7 +7,7 @@ is reported with its field path, e.g. ``d2d.3.dst: unknown node 'c99'``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Any, Literal
 
@@ -203,9 +203,17 @@ class Scenario(BaseModel):
         return [l.server for l in self.server_links if l.client == client]
 
 
-def _scenario_problems(s: Scenario):
+def _scenario_problems(s: Scenario) -> Iterator[FieldProblem]:
+    kinds = {n.id: n.kind for n in s.nodes}
+    yield from _node_problems(s.nodes)
+    yield from _link_problems("d2d", [(l.src, l.dst) for l in s.d2d], kinds, ("src", "client"), ("dst", "client"))
+    yield from _link_problems("server_links", [(l.client, l.server) for l in s.server_links], kinds,
+                              ("client", "client"), ("server", "edge"))
+
+
+def _node_problems(nodes: tuple[Node, ...]) -> Iterator[FieldProblem]:
     seen: dict[str, int] = {}
-    for i, n in enumerate(s.nodes):
+    for i, n in enumerate(nodes):
         if n.id in seen:
             yield FieldProblem(("nodes", i, "id"), f"duplicate node id '{n.id}' (first at nodes.{seen[n.id]})", n.id)
         seen.setdefault(n.id, i)
@@ -215,30 +223,27 @@ def _scenario_problems(s: Scenario):
                     yield FieldProblem(("nodes", i, attr), "only clients hold data or raise requests", attr)
         elif n.slots != 1:
             yield FieldProblem(("nodes", i, "slots"), "only edge servers have slots other than 1", n.slots)
-    kinds = {n.id: n.kind for n in s.nodes}
-    if "edge" not in kinds.values():
+    if all(n.kind != "edge" for n in nodes):
         yield FieldProblem(("nodes",), "at least one edge server (kind 'edge') is needed to deliver and aggregate", None)
-    pairs: set[tuple[str, str]] = set()
-    for i, l in enumerate(s.d2d):
-        for end in ("src", "dst"):
-            nid = getattr(l, end)
+
+
+KIND_NAMES = {"client": "a client", "edge": "an edge server"}
+
+
+def _link_problems(field: str, ends: list[tuple[str, str]], kinds: dict[str, str],
+                   *want: tuple[str, str]) -> Iterator[FieldProblem]:
+    """Links naming unknown nodes or nodes of the wrong kind, self-links and duplicates (D2D or client-server)."""
+    seen: set[tuple[str, str]] = set()
+    arrow = "->" if field == "d2d" else "<->"
+    for i, pair in enumerate(ends):
+        for nid, (end, kind) in zip(pair, want):
             if nid not in kinds:
-                yield FieldProblem(("d2d", i, end), f"unknown node '{nid}'", nid)
-            elif kinds[nid] != "client":
-                yield FieldProblem(("d2d", i, end), f"'{nid}' is an edge server; D2D links join clients", nid)
-        if l.src == l.dst:
-            yield FieldProblem(("d2d", i), f"self-link on '{l.src}'", l.src)
-        if (l.src, l.dst) in pairs:
-            yield FieldProblem(("d2d", i), f"duplicate link {l.src} -> {l.dst}", l.src)
-        pairs.add((l.src, l.dst))
-    spairs: set[tuple[str, str]] = set()
-    for i, l in enumerate(s.server_links):
-        for end, want in (("client", "client"), ("server", "edge")):
-            nid = getattr(l, end)
-            if nid not in kinds:
-                yield FieldProblem(("server_links", i, end), f"unknown node '{nid}'", nid)
-            elif kinds[nid] != want:
-                yield FieldProblem(("server_links", i, end), f"'{nid}' is not a{'n edge server' if want == 'edge' else ' client'}", nid)
-        if (l.client, l.server) in spairs:
-            yield FieldProblem(("server_links", i), f"duplicate link {l.client} <-> {l.server}", l.client)
-        spairs.add((l.client, l.server))
+                yield FieldProblem((field, i, end), f"unknown node '{nid}'", nid)
+            elif kinds[nid] != kind:
+                why = "is an edge server; D2D links join clients" if field == "d2d" else f"is not {KIND_NAMES[kind]}"
+                yield FieldProblem((field, i, end), f"'{nid}' {why}", nid)
+        if pair[0] == pair[1]:
+            yield FieldProblem((field, i), f"self-link on '{pair[0]}'", pair[0])
+        if pair in seen:
+            yield FieldProblem((field, i), f"duplicate link {pair[0]} {arrow} {pair[1]}", pair[0])
+        seen.add(pair)

@@ -18,7 +18,16 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cost import cluster_cost, objective_value, round_cost
 from gaisnet_opt.plan import Cluster, Plan, cluster_from_counts
 from gaisnet_opt.result import Objective
-from gaisnet_opt.scenario import D2DLink, DataSource, FinetuneService, InferenceRequest, Node, Scenario, ServerLink, Training
+from gaisnet_opt.scenario import (
+    D2DLink,
+    DataSource,
+    FinetuneService,
+    InferenceRequest,
+    Node,
+    Scenario,
+    ServerLink,
+    Training,
+)
 from tests.split_cases import profiles
 
 OBJECTIVES = [

@@ -12,7 +12,16 @@ from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.plan import ClusterKind, Plan, cluster_from_counts
 from gaisnet_opt.profile import ModelProfile, Provenance, Unit
 from gaisnet_opt.result import Objective
-from gaisnet_opt.scenario import D2DLink, DataSource, FinetuneService, InferenceRequest, Node, Scenario, ServerLink, Training
+from gaisnet_opt.scenario import (
+    D2DLink,
+    DataSource,
+    FinetuneService,
+    InferenceRequest,
+    Node,
+    Scenario,
+    ServerLink,
+    Training,
+)
 from gaisnet_opt.solvers.split import ROUND_RULES
 
 OBJECTIVES = [

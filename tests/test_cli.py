@@ -7,8 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from gaisnet_opt.cli import app
-from gaisnet_opt.io import load
-from gaisnet_opt.io import save
+from gaisnet_opt.io import load, save
 from gaisnet_opt.plan import Cluster, Member, Plan
 from gaisnet_opt.scenario import Scenario
 from tests.worlds import tiny_scenario

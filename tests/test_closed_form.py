@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gaisnet_opt.errors import InputError
+from gaisnet_opt.profile_catalog import DEFAULT_PROFILE, builtin_profiles, load_profile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import VitConfig
-from gaisnet_opt.profiles import DEFAULT_PROFILE, builtin_profiles, load_profile
 
 
 @pytest.mark.parametrize(

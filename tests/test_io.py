@@ -8,7 +8,7 @@ import pytest
 
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.generator import generate
-from gaisnet_opt.io import dumps, load, parse_document, save, validate
+from gaisnet_opt.io import dumps, load, parse_as, parse_document, save
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.result import SolveResult
@@ -28,7 +28,7 @@ def test_round_trip_is_lossless(tmp_path, suffix):
 
 def problems(model, data) -> dict[str, str]:
     with pytest.raises(InputError) as info:
-        validate(model, data, "test")
+        parse_as(model, data, "test")
     return dict(info.value.problems)
 
 

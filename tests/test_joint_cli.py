@@ -8,9 +8,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from gaisnet_opt.checker import check
 from gaisnet_opt.cli.solve import register
 from gaisnet_opt.generator import generate
-from gaisnet_opt.checker import check
 from gaisnet_opt.io import dumps, load
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import SolveResult

@@ -12,11 +12,11 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cost import cluster_cost, member_memory, objective_value, round_cost
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
+from gaisnet_opt.scenario import ServerLink
 from gaisnet_opt.solvers.heuristics import cluster_range, with_clusters
 from gaisnet_opt.solvers.joint_table import TableCache, floors
 from gaisnet_opt.solvers.solve import solve
 from tests.joint_cases import OBJECTIVES, brute_force, scenarios
-from gaisnet_opt.scenario import ServerLink
 from tests.worlds import tiny_scenario
 
 HEURISTIC_METHODS = ("greedy", "balanced", "fastest", "random", "local")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from matplotlib.figure import Figure
 
 from gaisnet_opt.cost import cluster_cost
 from gaisnet_opt.generator import generate
+from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.plotting.gantt import plot_gantt
 from gaisnet_opt.plotting.plan_map import plot_plan_map
 from gaisnet_opt.plotting.timeline import cluster_timeline
@@ -33,13 +35,32 @@ def test_plots_are_written(tmp_path, suffix):
     s = generate(25, seed=3)
     plan = solve_greedy(s, clusters=3).plan
     for draw, name in ((plot_plan_map, "map"), (plot_gantt, "gantt")):
-        out = draw(s, plan, tmp_path / f"{name}{suffix}")
+        out = save_figure(draw(s, plan), tmp_path / f"{name}{suffix}")
         assert out.stat().st_size > 1000
+
+
+def test_plots_draw_on_a_given_axes(scenario):
+    from gaisnet_opt.plan import Plan
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert plot_gantt(scenario, Plan(clusters=(FT,)), ax=right) is fig
+    assert right.get_title().startswith("Round of") and not left.get_title()
+
+
+def test_plotting_forces_no_backend():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('pdf'); import gaisnet_opt.plotting.gantt, gaisnet_opt.plotting.plan_map, "
+            "gaisnet_opt.plotting.cumulative_profit, gaisnet_opt.plotting.validation; print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "pdf"
 
 
 def test_unknown_format_writes_nothing(tmp_path, scenario):
     from gaisnet_opt.plan import Plan
 
     with pytest.raises(ValueError, match="must end in one of"):
-        plot_gantt(scenario, Plan(clusters=(FT,)), tmp_path / "x.jpg")
+        save_figure(plot_gantt(scenario, Plan(clusters=(FT,))), tmp_path / "x.jpg")
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from gaisnet_opt.cli import app
 from gaisnet_opt.profile import ModelProfile
-from gaisnet_opt.profiles import DEFAULT_PROFILE, builtin_profiles, load_profile
+from gaisnet_opt.profile_catalog import DEFAULT_PROFILE, builtin_profiles, load_profile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig, config_for
 
@@ -99,7 +99,7 @@ def test_core_and_cli_work_without_torch() -> None:
         "    sys.modules[m] = None\n"
         "import gaisnet_opt.profilers as p\n"
         "from gaisnet_opt.cli import app\n"
-        "from gaisnet_opt.profiles import load_profile\n"
+        "from gaisnet_opt.profile_catalog import load_profile\n"
         "assert p.closed_form_profile(p.DIGITS_VIT).units[0].name == 'embed'\n"
         "assert load_profile().provenance.method == 'measured'\n"
         "try:\n"

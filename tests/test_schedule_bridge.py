@@ -9,7 +9,7 @@ from gaisnet_opt.cost import round_cost
 from gaisnet_opt.plan import Plan, cluster_from_counts
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.schedule import ScheduleInstance, solve_schedule
-from gaisnet_opt.schedule.from_toolkit import Prices, ProfitSpec, edge_model_from_plans
+from gaisnet_opt.schedule.pricing import Prices, ProfitSpec, edge_model_from_plans
 
 
 @pytest.fixture

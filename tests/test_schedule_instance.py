@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.io import validate
+from gaisnet_opt.io import parse_as
 from gaisnet_opt.schedule import ScheduleInstance
 
 GOOD = {
@@ -21,7 +21,7 @@ GOOD = {
 
 def problems(data: dict) -> dict[str, str]:
     with pytest.raises(InputError) as info:
-        validate(ScheduleInstance, data, "test")
+        parse_as(ScheduleInstance, data, "test")
     return dict(info.value.problems)
 
 
@@ -36,7 +36,7 @@ def with_(path: tuple, value) -> dict:
 
 
 def test_good_instance_is_accepted() -> None:
-    inst = validate(ScheduleInstance, GOOD, "test")
+    inst = parse_as(ScheduleInstance, GOOD, "test")
     assert inst.horizon == 3
     assert inst.models[1].profits == (5.0, 6.0)
     assert inst.demand().tolist() == [[1, 0], [1, 1], [0, 0]]

@@ -13,7 +13,7 @@ from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.formulations.split_cpsat import SCALE, solve_split_cpsat
 from gaisnet_opt.formulations.split_milp import solve_split_milp
 from gaisnet_opt.plan import ClusterKind
-from gaisnet_opt.profiles import load_profile
+from gaisnet_opt.profile_catalog import load_profile
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split import solve_split

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gaisnet_opt.profile import ModelProfile, Provenance, Unit
-from gaisnet_opt.scenario import DataSource, InferenceRequest, Node, Scenario, ServerLink, D2DLink, Training
+from gaisnet_opt.scenario import D2DLink, DataSource, InferenceRequest, Node, Scenario, ServerLink, Training
 
 
 def tiny_profile() -> ModelProfile:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from gaisnet_opt.cli import (
-    compare, plan_commands, plot, profile, reproduce, run, scenario_commands, schedule, solve, split, validate,
+    compare,
+    plan_commands,
+    plot,
+    profile_commands,
+    reproduce,
+    run,
+    scenario_commands,
+    schedule,
+    solve,
+    split,
+    validate,
 )
 
 app = typer.Typer(
@@ -16,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile, validate, reproduce):
+for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile_commands, validate, reproduce):
     _module.register(app)
 
 

@@ -15,8 +15,8 @@ from gaisnet_opt.cli.tables import round_table, summary_table, violations_table
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, load, write_text
+from gaisnet_opt.metrics import evaluation_dict
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.report import evaluation_dict
 from gaisnet_opt.scenario import Scenario
 
 EXIT_VIOLATIONS = 1
@@ -54,7 +54,7 @@ def check_command(
     skipped = set(skip.split(",")) if skip else set()
     if skipped - set(RULES):
         raise InputError("options", [("--skip", f"unknown rule(s) {', '.join(sorted(skipped - set(RULES)))}; rules: {', '.join(RULES)}")])
-    sc, pl, violations = load_checked(scenario, plan)
+    _, pl, violations = load_checked(scenario, plan)
     violations = [v for v in violations if v.rule not in skipped]
     if as_json:
         write_text(STDIO, json.dumps([dataclasses.asdict(v) for v in violations], indent=2) + "\n")

@@ -63,6 +63,7 @@ def run_command(
     console.print(summary_table(cost))
     console.print(violations_table(violations) if violations else "[green]checker: feasible[/]")
     if out_dir is not None:
+        from gaisnet_opt.plotting.figure_io import save_figure
         from gaisnet_opt.plotting.gantt import plot_gantt
         from gaisnet_opt.plotting.plan_map import plot_plan_map
 
@@ -70,8 +71,8 @@ def run_command(
         save(plan, out_dir / "plan.json")
         save(best.result, out_dir / "result.json")
         write_text(out_dir / "comparison.csv", records_csv(comparison))
-        plot_plan_map(scenario, plan, out_dir / "map.png")
-        plot_gantt(scenario, plan, out_dir / "gantt.png")
+        save_figure(plot_plan_map(scenario, plan), out_dir / "map.png")
+        save_figure(plot_gantt(scenario, plan), out_dir / "gantt.png")
         console.print(f"wrote scenario.json, plan.json, result.json, comparison.csv, map.png, gantt.png to {out_dir}")
 
 

@@ -14,7 +14,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.io import save, write_text
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.profile import ModelProfile
-from gaisnet_opt.profiles import DEFAULT_PROFILE, load_profile
+from gaisnet_opt.profile_catalog import DEFAULT_PROFILE, load_profile
 from gaisnet_opt.result import SolveResult
 from gaisnet_opt.scenario import FinetuneService, Scenario, Training
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional, cast
+from typing import Annotated, cast
 
 import typer
 from rich.table import Table
@@ -33,14 +33,14 @@ def register(app: typer.Typer) -> None:
 
 @reports_bad_input
 def schedule(
-    instance: Annotated[Optional[str], typer.Argument(metavar="INSTANCE", help="instance file (JSON or YAML), '-' for stdin")] = None,
-    example: Annotated[Optional[str], typer.Option(help=f"built-in instance: {', '.join(EXAMPLES)}")] = None,
+    instance: Annotated[str | None, typer.Argument(metavar="INSTANCE", help="instance file (JSON or YAML), '-' for stdin")] = None,
+    example: Annotated[str | None, typer.Option(help=f"built-in instance: {', '.join(EXAMPLES)}")] = None,
     policy: Annotated[str, typer.Option(help=f"{'|'.join(POLICIES)}|{ALL}")] = ALL,
     seed: Annotated[int, typer.Option(help="seed of RS and of sampled request sequences")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="runs for the mean and spread over seeds")] = 1000,
-    window: Annotated[Optional[int], typer.Option(min=1, help="rolling horizon: rounds planned ahead (default: to the end)")] = None,
+    window: Annotated[int | None, typer.Option(min=1, help="rolling horizon: rounds planned ahead (default: to the end)")] = None,
     json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
-    plot: Annotated[Optional[Path], typer.Option(help="write the cumulative-profit plot (.png/.svg); --example writes <name>-fig8.png by default")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write the cumulative-profit plot (.png/.svg); --example writes <name>-fig8.png by default")] = None,
 ) -> None:
     """Decide each round whether to fine-tune or serve, which model, whose request; compare the policies."""
     inst = _instance(instance, example)
@@ -57,9 +57,10 @@ def schedule(
         comparison = comparison.model_copy(update={"results": (*comparison.results, *given)})
         plot = plot or Path(f"{example}-fig8.png")
     if plot is not None:
-        from gaisnet_opt.schedule.plot import plot_cumulative  # matplotlib loads only when a plot is asked for
+        from gaisnet_opt.plotting.cumulative_profit import plot_cumulative  # matplotlib loads only when asked for
+        from gaisnet_opt.plotting.figure_io import save_figure
 
-        plot_cumulative(comparison.results, plot, title=f"{inst.name}: cumulative profit")
+        save_figure(plot_cumulative(comparison.results, title=f"{inst.name}: cumulative profit"), plot)
     if json:
         write_text("-", dumps(comparison))
         return

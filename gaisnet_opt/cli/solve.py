@@ -17,7 +17,7 @@ from gaisnet_opt.cli.common import console, err_console, reports_bad_input
 from gaisnet_opt.cli.tables import round_table, summary_table
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.io import STDIO, dumps, load, save, validate, write_text
+from gaisnet_opt.io import STDIO, dumps, load, parse_as, save, write_text
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
 
@@ -75,7 +75,7 @@ def solve_command(
             Path(log).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError("options", [("--log", f"cannot write {log}: {exc.strerror or exc}")]) from None
-    spec = validate(Objective, dict(kind=objective.value, alpha=alpha, beta=beta, deadline_s=deadline,
+    spec = parse_as(Objective, dict(kind=objective.value, alpha=alpha, beta=beta, deadline_s=deadline,
                                     coverage_of=coverage_of.value), "options")
     result = solve(sc, method=method.value, objective=spec, time_limit=time_limit, threads=threads, seed=seed,
                    rel_gap=gap, warm_start=not no_warm_start, log_file=log, clusters=clusters, candidates=candidates)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional, get_args
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -42,9 +42,9 @@ def split_command(
     objective: Annotated[str, typer.Option(help="|".join(OBJECTIVES))] = "latency",
     alpha: Annotated[float, typer.Option(min=0, help="weighted: weight of latency (per s)")] = 1.0,
     beta: Annotated[float, typer.Option(min=0, help="weighted: weight of energy (per J)")] = 1.0,
-    deadline: Annotated[Optional[float], typer.Option(min=0, help="latency deadline in s (default: the service's)")] = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0, help="seconds for milp/cpsat")] = None,
-    out: Annotated[Optional[str], typer.Option("-o", "--out", help="write the plan (.json/.yaml) here")] = None,
+    deadline: Annotated[float | None, typer.Option(min=0, help="latency deadline in s (default: the service's)")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0, help="seconds for milp/cpsat")] = None,
+    out: Annotated[str | None, typer.Option("-o", "--out", help="write the plan (.json/.yaml) here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the SolveResult as JSON")] = False,
 ) -> None:
     """Split the model along CHAIN by METHOD; exit 1 when no split is found (the reason is printed)."""

@@ -84,6 +84,11 @@ def validate_command(
     console.print(f"held-out accuracy {first.test_accuracy:.4f} (round {first.round}) -> {last.test_accuracy:.4f} "
                   f"(round {last.round}); host calibrated at {report.host_flops_per_s or 0:.3g} FLOP/s and "
                   f"{1e3 * (report.host_pass_overhead_s or 0):.3g} ms per pass")
+    from gaisnet_opt.plotting.figure_io import save_figure
+    from gaisnet_opt.plotting.validation import plot_accuracy, plot_member_seconds
+
+    save_figure(plot_accuracy(report), Path(out) / "accuracy.png")
+    save_figure(plot_member_seconds(report), Path(out) / "members.png")
     console.print(f"wrote {out}/report.json, report.md, accuracy.png, members.png, checkpoint.pt")
 
 

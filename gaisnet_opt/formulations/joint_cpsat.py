@@ -81,7 +81,7 @@ def solve_joint_cpsat(jm: JointModel, opts: SolverOptions) -> ExactRun:
     p.relative_gap_limit = opts.rel_gap
     log = None
     if opts.log_file is not None:
-        log = open(opts.log_file, "w", encoding="utf-8")  # noqa: SIM115 (closed below, after the solve)
+        log = open(opts.log_file, "w", encoding="utf-8")
         p.log_search_progress = True
         p.log_to_stdout = False
         solver.log_callback = lambda line: log.write(line + "\n")

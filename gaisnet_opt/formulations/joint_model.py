@@ -90,7 +90,7 @@ class JointModel:
             x[i] = 1.0
         for j in hop_ids:
             x[self.hop_var(j)] = 1.0
-        lhs = lambda row: sum(c * x[v] for v, c in row.terms)  # noqa: E731
+        lhs = lambda row: sum(c * x[v] for v, c in row.terms)
         for group in ("delivery", "upload"):
             for row in self.groups[group]:
                 v = row.terms[-1][0]  # rows are (figures..., -aux) >= 0

@@ -39,7 +39,7 @@ def tolerance(inst: SplitInstance) -> float:
 def build_split_cpsat(inst: SplitInstance) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
     """The CP-SAT model of `inst` and its segment variables (the rows of `build_split_milp`)."""
     res = resolution(inst)
-    q = lambda v: int(round(v / res))  # noqa: E731
+    q = lambda v: int(round(v / res))
     model = cp_model.CpModel()
     rows, segs, hops = inst.rows, inst.segs, inst.hops
     x = [model.new_bool_var(f"x{i}") for i in range(len(segs))]
@@ -85,7 +85,7 @@ def _add_deadline(model: cp_model.CpModel, inst: SplitInstance, x: list, w: list
         return
     unit = cap_s / SCALE
     cap = int(SCALE) + 1  # anything past the deadline is as infeasible as this; keeps int64 safe
-    up = lambda v: min(math.ceil(v / unit), cap)  # noqa: E731
+    up = lambda v: min(math.ceil(v / unit), cap)
     dl_s = model.new_int_var(0, cap, "dl_s")
     ul_s = model.new_int_var(0, cap, "ul_s")
     for _, seg_ids, _ in inst.rows.members:

@@ -3,29 +3,28 @@ each start point to the edge server that delivers and aggregates its cluster (wh
 
 from __future__ import annotations
 
-from pathlib import Path
+from itertools import pairwise
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from gaisnet_opt.cost import resolve_server  # noqa: E402
-from gaisnet_opt.errors import InputError  # noqa: E402
-from gaisnet_opt.plan import Plan  # noqa: E402
-from gaisnet_opt.plotting.figure_io import save_figure  # noqa: E402
-from gaisnet_opt.scenario import Scenario  # noqa: E402
+from gaisnet_opt.cost import resolve_server
+from gaisnet_opt.errors import InputError
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.plotting.figure_io import axes_for
+from gaisnet_opt.scenario import Scenario
 
 MAX_DRAWN_LINKS = 5000  # beyond this the D2D graph is noise, not information
 
 
-def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
-    """Write the map of `plan` on `scenario` to `path` (format from its suffix)."""
+def plot_plan_map(scenario: Scenario, plan: Plan, ax: Axes | None = None) -> Figure:
+    """The map of `plan` on `scenario`, on `ax` (default: a new figure)."""
     missing = [n.id for n in scenario.nodes if n.position is None]
     if missing:
         raise InputError("scenario", [(f"nodes[{missing[0]}].position", "a plan map needs every node's position")])
     pos = {n.id: n.position for n in scenario.nodes}
-    fig, ax = plt.subplots(figsize=(8, 8))
+    fig, ax = axes_for(ax, (8, 8))
     if len(scenario.d2d) <= MAX_DRAWN_LINKS:
         for link in scenario.d2d:
             (x0, y0), (x1, y1) = pos[link.src], pos[link.dst]
@@ -37,11 +36,11 @@ def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
                c="black", zorder=2, label="edge server")
     for e in scenario.edges:
         ax.annotate(e.id, pos[e.id], xytext=(7, 7), textcoords="offset points", fontsize="small")
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     for ci, cluster in enumerate(plan.clusters):
         color = cmap(ci % 10)
         chain = cluster.chain + ([cluster.start] if cluster.kind == "inference" and len(cluster.chain) > 1 else [])
-        for k, (a, b) in enumerate(zip(chain, chain[1:])):
+        for k, (a, b) in enumerate(pairwise(chain)):
             returning = cluster.kind == "inference" and k == len(chain) - 2
             ax.annotate("", xy=pos[b], xytext=pos[a], zorder=3, arrowprops=dict(
                 arrowstyle="-|>", color=color, lw=1.6, linestyle="--" if returning else "-"))
@@ -58,5 +57,4 @@ def plot_plan_map(scenario: Scenario, plan: Plan, path: str | Path) -> Path:
     ax.set_title(f"{scenario.name}: {len(plan.clusters)} clusters\n"
                  "(★ start, ▲ end, dashed: result return, dotted: to the cluster's edge server)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    fig.tight_layout()
-    return save_figure(fig, path)
+    return fig

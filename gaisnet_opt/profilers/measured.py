@@ -22,12 +22,12 @@ from pydantic import ValidationError
 from torch import nn
 
 from gaisnet_opt.errors import InputError
+from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.profile import ModelProfile, Provenance, Unit
 from gaisnet_opt.profilers.config import VitConfig, config_for
 from gaisnet_opt.profilers.flops import counted_macs, forward_macs
 from gaisnet_opt.profilers.memory import peak_bytes, saved_bytes
 from gaisnet_opt.profilers.prompted_vit import build_model
-from gaisnet_opt.provenance import host_description, package_versions
 
 
 def _nbytes(t: torch.Tensor | None) -> int:

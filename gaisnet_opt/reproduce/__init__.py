@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.provenance import host_description, package_versions
+from gaisnet_opt.host import host_description, package_versions
 
 PACKAGES = ("torch", "timm", "numpy", "scikit-learn", "matplotlib", "gaisnet-opt")
 """Versions every results file records."""

@@ -3,7 +3,7 @@
 Three edge models A, B, C, each the greedy plan of its own generated scenario
 (seeds 0, 1, 2; sources of 1 to 5 classes). The validator fine-tunes each for
 `cap` rounds; its accuracy after ℓ rounds (ℓ = 0: the new, zero head) is the
-model's accuracy-gain curve. The bridge (`schedule.from_toolkit`) prices it:
+model's accuracy-gain curve. The bridge (`schedule.pricing`) prices it:
 a fine-tuning service costs the fine-tuning clusters' round energy, an
 inference service earns `VALUE` × accuracy(ℓ) for its request (minus the
 inference clusters' energy). One price per joule is fixed so that the three
@@ -35,13 +35,13 @@ from gaisnet_opt.schedule import (
     solve_schedule,
 )
 from gaisnet_opt.schedule.examples import PAPER_REQUESTS, PAPER_RS, PAPER_TOTALS
-from gaisnet_opt.schedule.from_toolkit import (
+from gaisnet_opt.schedule.policies import replay_labels
+from gaisnet_opt.schedule.pricing import (
     Prices,
     ProfitSpec,
     edge_model_from_plans,
     requested_samples,
 )
-from gaisnet_opt.schedule.policies import replay_labels
 
 MODELS = {"A": 0, "B": 1, "C": 2}
 """edge model -> seed of its scenario and run"""

@@ -65,7 +65,7 @@ def feasible_actions(core: Core, levels: np.ndarray, requests: np.ndarray) -> It
 def _bounded_vectors(bounds: np.ndarray, total: int) -> Iterator[tuple[int, ...]]:
     """Vectors 0 <= s <= bounds summing to `total`, lexicographically largest first."""
     bounds_list = [int(b) for b in bounds]
-    rest = np.cumsum(bounds_list[::-1])[::-1].tolist() + [0]
+    rest = [*np.cumsum(bounds_list[::-1])[::-1].tolist(), 0]
 
     def walk(i: int, left: int) -> Iterator[tuple[int, ...]]:
         if i == len(bounds_list):

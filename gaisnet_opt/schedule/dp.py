@@ -154,7 +154,7 @@ def _serve_tables(space: StateSpace, row: np.ndarray, count: bool) -> tuple[np.n
     for k in range(k_all):
         fill[k] = (gain_sorted * np.clip(k - before, 0.0, weight_sorted)).sum(axis=1)
     if ways is not None:
-        counts = [int(round(c)) for c in row[asked]]
+        counts = [round(float(c)) for c in row[asked]]
         # the profits of a state depend only on the asked models' levels: solve once per distinct level tuple
         key = space.levels[:, asked] @ np.cumprod(np.concatenate([[1], core.caps[asked][:-1] + 1]))
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)

@@ -19,6 +19,7 @@ or only forecast (`forecast`: a probability per model per round).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated
@@ -211,7 +212,7 @@ class Core:
         return len(self.names)
 
 
-def _instance_problems(inst: ScheduleInstance):
+def _instance_problems(inst: ScheduleInstance) -> Iterator[FieldProblem]:
     seen: dict[str, int] = {}
     for i, m in enumerate(inst.models):
         key = m.name.lower()
@@ -229,14 +230,19 @@ def _instance_problems(inst: ScheduleInstance):
                 if name not in known:
                     yield FieldProblem(("requests", t, j), f"unknown model '{name}' (models: {', '.join(sorted(known))})", name)
     if inst.forecast is not None:
-        rows = inst.forecast.probabilities
-        if inst.requests is not None and len(rows) != len(inst.requests):
-            yield FieldProblem(("forecast", "probabilities"), f"covers {len(rows)} rounds, requests cover {len(inst.requests)}", len(rows))
-        for t, row in enumerate(rows):
-            for name, p in row.items():
-                if name not in known:
-                    yield FieldProblem(("forecast", "probabilities", t, name), f"unknown model '{name}'", name)
-                if not 0.0 <= p <= 1.0:
-                    yield FieldProblem(("forecast", "probabilities", t, name), "a probability lies in [0, 1]", p)
-            if sum(row.values()) > 1.0 + PROBABILITY_SLACK:
-                yield FieldProblem(("forecast", "probabilities", t), f"probabilities add up to {sum(row.values()):g} > 1", sum(row.values()))
+        yield from _forecast_problems(inst, known)
+
+
+def _forecast_problems(inst: ScheduleInstance, known: set[str]) -> Iterator[FieldProblem]:
+    assert inst.forecast is not None
+    rows = inst.forecast.probabilities
+    if inst.requests is not None and len(rows) != len(inst.requests):
+        yield FieldProblem(("forecast", "probabilities"), f"covers {len(rows)} rounds, requests cover {len(inst.requests)}", len(rows))
+    for t, row in enumerate(rows):
+        for name, p in row.items():
+            if name not in known:
+                yield FieldProblem(("forecast", "probabilities", t, name), f"unknown model '{name}'", name)
+            if not 0.0 <= p <= 1.0:
+                yield FieldProblem(("forecast", "probabilities", t, name), "a probability lies in [0, 1]", p)
+        if sum(row.values()) > 1.0 + PROBABILITY_SLACK:
+            yield FieldProblem(("forecast", "probabilities", t), f"probabilities add up to {sum(row.values()):g} > 1", sum(row.values()))

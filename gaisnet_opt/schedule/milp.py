@@ -57,7 +57,7 @@ def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteM
     if not core.idle_allowed:
         # every slot it can: services >= min(K, requests + models below cap), as a disjunction on w[t]
         md.w = pyo.Var(range(T), domain=pyo.Binary)
-        below = lambda t: sum(1 - md.x[t, m, caps[m]] for m in range(M))  # noqa: E731
+        below = lambda t: sum(1 - md.x[t, m, caps[m]] for m in range(M))
         md.full = pyo.Constraint(range(T), rule=lambda md, t: finetunes(t) + served(t) >= K * (1 - md.w[t]))
         md.all_available = pyo.Constraint(
             range(T),
@@ -111,5 +111,5 @@ def _action_of(md: pyo.ConcreteModel, t: int, n_models: int) -> Action:
     finetune = tuple(sorted(m for m, lv in md.tunable if pyo.value(md.y[t, m, lv]) > 0.5))
     serve = [0] * n_models
     for m, lv in md.levels:
-        serve[m] += int(round(pyo.value(md.z[t, m, lv])))
+        serve[m] += round(float(pyo.value(md.z[t, m, lv])))
     return Action(finetune, tuple(serve))

@@ -384,7 +384,7 @@ def pruned(t: JointTable, kind: str, alpha: float, beta: float, upper: float | N
     cheapest `min_clusters` fine-tuning ones).
     """
     th = _through(t)
-    slack = lambda v: v * (1 + 1e-9) + 1e-12  # noqa: E731  (never cut a tie)
+    slack = lambda v: v * (1 + 1e-9) + 1e-12
     others = _others(t, th.start_j, min_clusters)
     wt = {"latency": 1.0, "weighted": alpha}.get(kind, 0.0)
     we = {"energy": 1.0, "weighted": beta}.get(kind, 0.0)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from gaisnet_opt.cost import batch_samples, effective_flops, member_memory
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.solvers.split import gb
 from gaisnet_opt.solvers.joint_table import adjacency, candidate_members, server_choices
+from gaisnet_opt.solvers.split import gb
 
 
 def start_problem(scenario: Scenario, kind: ClusterKind, start: str, adj: dict | None = None) -> str | None:

@@ -29,7 +29,14 @@ from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.heuristics import (
-    HEURISTICS, Evaluated, Evaluator, as_plan, cluster_range, deadline_of, local_search, with_clusters,
+    HEURISTICS,
+    Evaluated,
+    Evaluator,
+    as_plan,
+    cluster_range,
+    deadline_of,
+    local_search,
+    with_clusters,
 )
 from gaisnet_opt.solvers.joint_table import JointTable, floors, pruned
 from gaisnet_opt.solvers.precheck import precheck

@@ -20,8 +20,15 @@ from functools import cached_property
 from typing import Literal
 
 from gaisnet_opt.cost import (
-    batch_samples, effective_memory, hop_cost, hop_energy_j, iterations, member_compute_energy_j, member_cost,
-    member_link_energy_j, resolve_server,
+    batch_samples,
+    effective_memory,
+    hop_cost,
+    hop_energy_j,
+    iterations,
+    member_compute_energy_j,
+    member_cost,
+    member_link_energy_j,
+    resolve_server,
 )
 from gaisnet_opt.plan import Cluster, ClusterKind, Member
 from gaisnet_opt.result import Objective, Status
@@ -122,7 +129,7 @@ class SplitTable:
 
     def _build_segments(self, node: str) -> NodeSegments:
         n, s, it = self.n_units, self.scenario, self.iterations
-        grid = lambda v: [[v] * n for _ in range(n)]  # noqa: E731
+        grid = lambda v: [[v] * n for _ in range(n)]
         iter_s, dl, ul, energy, mem, ok = grid(INF), grid(INF), grid(INF), grid(INF), grid(INF), grid(False)
         capacity = effective_memory(s.node[node])
         for f in range(n):

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.profile import ModelProfile
+from gaisnet_opt.profile_catalog import builtin_profiles, load_profile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig
 from gaisnet_opt.profilers.prompted_vit import PromptedViT, build_model, load_checkpoint
-from gaisnet_opt.profiles import builtin_profiles, load_profile
 
 PROFILE_MISMATCH = "profile mismatch"
 """The InputError source when the scenario's profile does not describe the model trained."""

@@ -7,13 +7,12 @@ classifier (fine-tuning learns its own head, as VPT does for a new task).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
+from gaisnet_opt.io import atomic_write
 from gaisnet_opt.profilers.config import DIGITS_VIT, VitConfig
 from gaisnet_opt.profilers.prompted_vit import build_model
 from gaisnet_opt.validator.data import load_digits
@@ -45,14 +44,6 @@ def pretrain(
             loss_sum += loss.item() * len(idx)
             correct += int((logits.argmax(1) == data.labels[idx]).sum())
     backbone = {k: v.contiguous() for k, v in model.state_dict().items() if not k.startswith(HEAD_PREFIX)}
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".safetensors")
-    os.close(fd)
-    try:
-        save_file(backbone, tmp, metadata={"model": cfg.name, "epochs": str(epochs), "seed": str(seed)})
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(out, lambda tmp: save_file(backbone, str(tmp), metadata={"model": cfg.name, "epochs": str(epochs),
+                                                                          "seed": str(seed)}))
     return loss_sum / len(data), correct / len(data)

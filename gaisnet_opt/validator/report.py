@@ -19,9 +19,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from gaisnet_opt.cost import cluster_cost, round_cost
+from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import dumps, write_text
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.provenance import host_description, package_versions
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.engine import MemberMeter, SplitChain
 from gaisnet_opt.validator.inference import InferenceChain
@@ -297,41 +297,7 @@ def to_markdown(report: ValidationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(report: ValidationReport, out_dir: Path) -> list[Path]:
-    """accuracy.png (held-out accuracy per round) and members.png (predicted against measured compute seconds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = [out_dir / "accuracy.png", out_dir / "members.png"]
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    ax.plot([r.round for r in report.rounds], [r.test_accuracy for r in report.rounds], marker="o")
-    ax.set(xlabel="round", ylabel="held-out accuracy", ylim=(0, 1), title="aggregated model")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=100)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(4.5, 3.6))
-    for phase, marker in (("fwd", "o"), ("bwd", "s")):
-        pts = [(getattr(m, f"{phase}_s_pred"), getattr(m, f"{phase}_s")) for m in report.members
-               if getattr(m, f"{phase}_s") is not None and getattr(m, f"{phase}_s_pred") > 0]
-        if pts:
-            ax.scatter(*zip(*pts), marker=marker, label=phase)
-    top = max([m.fwd_s_pred for m in report.members] + [m.bwd_s_pred for m in report.members] + [1e-6])
-    ax.plot([0, top], [0, top], color="grey", lw=0.8, label="measured = predicted")
-    ax.set(xlabel="predicted s per pass (calibrated host)", ylabel="measured s per pass", title="compute per member")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(paths[1], dpi=100)
-    plt.close(fig)
-    return paths
-
-
 def write_report(report: ValidationReport, out_dir: Path) -> None:
-    """report.json, report.md and the two plots in `out_dir`."""
+    """report.json and report.md in `out_dir` (the figures are `plotting.validation`'s; the CLI saves them)."""
     write_text(out_dir / "report.json", dumps(report))
     write_text(out_dir / "report.md", to_markdown(report))
-    plot(report, out_dir)

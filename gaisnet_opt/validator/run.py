@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -25,15 +23,32 @@ import torch
 
 from gaisnet_opt.checker import check
 from gaisnet_opt.errors import InputError
+from gaisnet_opt.io import atomic_write
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.profilers.prompted_vit import PromptedViT
+from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.data import Dataset, Partition, Split, load_data, partition
 from gaisnet_opt.validator.engine import LOCAL, HopMeter, Link, MemberMeter, SplitChain
-from gaisnet_opt.validator.fedavg import ClusterJob, Fault, RoundOutcome, State, evaluate, load_tunable, train_round, tunable_state
+from gaisnet_opt.validator.fedavg import (
+    ClusterJob,
+    Fault,
+    RoundOutcome,
+    State,
+    evaluate,
+    load_tunable,
+    train_round,
+    tunable_state,
+)
 from gaisnet_opt.validator.inference import InferenceChain
 from gaisnet_opt.validator.model import Tune, build_for, config_of
-from gaisnet_opt.validator.report import InferenceRecord, RoundRecord, RunConfig, ValidationReport, build_report, write_report
+from gaisnet_opt.validator.report import (
+    InferenceRecord,
+    RoundRecord,
+    RunConfig,
+    ValidationReport,
+    build_report,
+    write_report,
+)
 
 CHECKPOINT = "checkpoint.pt"
 DEFAULT_LR = 1e-2
@@ -52,14 +67,7 @@ def _fingerprint(scenario: Scenario, plan: Plan, config: RunConfig, faults: Sequ
 
 
 def _save_checkpoint(path: Path, payload: dict[str, object]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def restore_meters(chains: Sequence[SplitChain], saved: list[dict[str, list[dict[str, object]]]]) -> None:

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.io import load, parse_document, validate
+from gaisnet_opt.io import load, parse_as, parse_document
 from gaisnet_opt.profile import ModelProfile
 
 DEFAULT_PROFILE = "vit_base_patch16_224-vpt50deep-c102"
@@ -24,7 +24,7 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> ModelProfile:
     name = str(name_or_path)
     if name in builtin_profiles():
         text = (resources.files("gaisnet_opt") / "data" / "profiles" / f"{name}.json").read_text(encoding="utf-8")
-        return validate(ModelProfile, parse_document(text, name), name)
+        return parse_as(ModelProfile, parse_document(text, name), name)
     if Path(name).exists() or name == "-":
         return load(ModelProfile, name)
     raise InputError("profile", [("profile", f"'{name}' is neither a built-in profile ({', '.join(builtin_profiles())}) nor a file")])

@@ -1,4 +1,4 @@
-"""Where a measured figure was made: the host and the package versions (profiles, reports, benchmarks)."""
+"""Facts about the host a figure was measured on: CPU, OS and package versions (for profiles, reports, benchmarks)."""
 
 from __future__ import annotations
 
