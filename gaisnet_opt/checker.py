@@ -1,4 +1,4 @@
-"""The plan checker: every rule of SPEC §3, independent of every solver.
+"""The plan checker: every rule of docs/model.md §3, independent of every solver.
 
 `check` lists each violation with its rule, the path of the offending part of
 the plan and a message naming the node or unit. Figures (memory, links needed
@@ -59,7 +59,7 @@ def deadline_for(scenario: Scenario, deadline_s: float | None = None) -> float |
 
 
 def check(scenario: Scenario, plan: Plan, deadline_s: float | None = None, skip: Collection[str] = ()) -> list[Violation]:
-    """Every violated rule of SPEC §3 (empty: the plan is feasible), less the rules named in `skip`.
+    """Every violated rule of docs/model.md §3 (empty: the plan is feasible), less the rules named in `skip`.
 
     The deadline is the tighter of `deadline_s` and the fine-tuning service's.
     `skip` serves partial plans, e.g. one chain's split (`{"cluster-count"}`).

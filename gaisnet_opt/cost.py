@@ -1,4 +1,4 @@
-"""The cost model (SPEC §4): the one place a plan's latency, energy, communication and memory are computed.
+"""The cost model (docs/model.md §4): the one place a plan's latency, energy, communication and memory are computed.
 
 Every solver, the plan checker and the validator's predictions call these
 functions; none re-derives a figure. A missing link costs infinite time (the
@@ -8,7 +8,7 @@ Fine-tuning cluster, members k = 1..K with unit ranges R_k, batch B, I local
 iterations, effective compute F_k (an edge server's FLOP/s divided by its slots):
   fwd_k = o_k + B·Σ_{u∈R_k} fwd_flops[u] / F_k      bwd_k likewise (none without backward FLOPs)
   o_k: the node's `pass_overhead_s`, a fixed cost per pass (0 by default, as
-  in SPEC §4; the validator fits it on its host next to F)
+  in docs/model.md §4; the validator fits it on its host next to F)
   hop k→k+1: B·out_bytes[last(R_k)]·8 / rate(k, k+1), back with grad_bytes
   T_iter = Σ_k (fwd_k + bwd_k) + Σ hops              (serial split learning)
   T_dl = max_k tunable_bytes(R_k)·8 / downlink(k)    (edge-held units need none)
@@ -156,7 +156,7 @@ def batch_samples(scenario: Scenario, kind: ClusterKind, start: str) -> int:
 
 
 def member_memory(scenario: Scenario, kind: ClusterKind, first: int, last: int, samples: int) -> float:
-    """Bytes a member holding units first..last needs (SPEC §3)."""
+    """Bytes a member holding units first..last needs (docs/model.md §3)."""
     sums, units = scenario.profile.prefix, scenario.profile.units
     frozen = sums.total("frozen_param_bytes", first, last)
     tunable = sums.total("tunable_param_bytes", first, last)
@@ -206,7 +206,7 @@ def hop_cost(scenario: Scenario, kind: ClusterKind, src: str, dst: str, last_uni
 
 
 def cluster_cost(scenario: Scenario, cluster: Cluster) -> ClusterCost:
-    """Latency breakdown, energy, communication and memory of one cluster (SPEC §4)."""
+    """Latency breakdown, energy, communication and memory of one cluster (docs/model.md §4)."""
     kind, server = cluster.kind, resolve_server(scenario, cluster)
     samples = batch_samples(scenario, kind, cluster.start)
     request = scenario.node[cluster.start].request
@@ -289,7 +289,7 @@ def combine(scenario: Scenario, clusters: tuple[ClusterCost, ...]) -> RoundCost:
 
 
 def objective_value(cost: RoundCost, objective: Objective) -> float:
-    """The value of `objective` for a costed plan (SPEC §5); deadlines are the checker's concern (rule `deadline`)."""
+    """The value of `objective` for a costed plan (docs/model.md §5); deadlines are the checker's concern (rule `deadline`)."""
     match objective.kind:
         case "latency":
             return cost.latency_s

@@ -1,4 +1,4 @@
-"""The plan (SPEC §3): clusters, each a chain of members holding unit ranges.
+"""The plan (docs/model.md §3): clusters, each a chain of members holding unit ranges.
 
 The plan is only structure; whether it obeys the rules is the checker's job
 (`gaisnet_opt.checker`), what it costs is the cost model's (`gaisnet_opt.cost`).

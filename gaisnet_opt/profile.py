@@ -1,4 +1,4 @@
-"""The model profile (SPEC §1): a prompted ViT as an ordered chain of units.
+"""The model profile (docs/model.md §1): a prompted ViT as an ordered chain of units.
 
 Every figure is per sample and in SI units (FLOPs, bytes, seconds), so the
 cost model can scale by batch size and device speed without guessing.

@@ -1,4 +1,4 @@
-"""What every solver returns (SPEC §7), and the objective it was asked for (SPEC §5)."""
+"""What every solver returns (docs/model.md §7), and the objective it was asked for (docs/model.md §5)."""
 
 from __future__ import annotations
 

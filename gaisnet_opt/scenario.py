@@ -1,4 +1,4 @@
-"""The scenario of one planning round (SPEC §2): nodes, links, training, services.
+"""The scenario of one planning round (docs/model.md §2): nodes, links, training, services.
 
 Cross-references (links naming nodes, one link per pair, ...) are checked
 when a scenario is built, so every solver may trust its input. Each problem
@@ -28,7 +28,7 @@ from gaisnet_opt.profile import ModelProfile
 NodeId = str
 
 OPTIMIZER_STATES: dict[str, int] = {"sgd": 0, "sgdm": 1, "adam": 2}
-"""Optimizer state values kept per tunable parameter (SPEC §2)."""
+"""Optimizer state values kept per tunable parameter (docs/model.md §2)."""
 
 
 class DataSource(BaseModel):

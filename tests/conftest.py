@@ -1,4 +1,4 @@
-"""Shared fixtures (the tiny hand-made world of `tests.worlds`) and hypothesis profiles.
+"""Shared fixtures (the tiny hand-made world of `tests.support.worlds`) and hypothesis profiles.
 
 The default profile is derandomized, so the suite (and CI) draws the same
 examples on every run; `HYPOTHESIS_PROFILE=explore` draws fresh ones, which is
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings
 
 from gaisnet_opt.scenario import Scenario
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 settings.register_profile("deterministic", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)

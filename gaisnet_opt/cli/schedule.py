@@ -1,4 +1,4 @@
-"""`gaisnet-opt schedule`: which service each round serves (SPEC §6), by MLCP, MSIP, RS or rolling horizon."""
+"""`gaisnet-opt schedule`: which service each round serves (docs/model.md §6), by MLCP, MSIP, RS or rolling horizon."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The joint model, written once as linear rows grouped by SPEC §3's rules; MILP and CP-SAT translate it.
+"""The joint model, written once as linear rows grouped by docs/model.md §3's rules; MILP and CP-SAT translate it.
 
 Variables (see `gaisnet_opt.solvers.joint_table`): binary h[i] per segment
 (node holds units first..last in the cluster of start s), binary g[j] per hop
@@ -261,7 +261,7 @@ def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], ti
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """What every exact method accepts (SPEC §7): limits, parallelism, seed, gap, warm start and log file."""
+    """What every exact method accepts (docs/model.md §7): limits, parallelism, seed, gap, warm start and log file."""
 
     time_limit: float | None = None
     threads: int = 1

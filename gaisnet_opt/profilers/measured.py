@@ -1,4 +1,4 @@
-"""The measured profile: every figure of SPEC §1 taken from a real split-learning pass over the unit modules.
+"""The measured profile: every figure of docs/model.md §1 taken from a real split-learning pass over the unit modules.
 
 The pass runs the units hop by hop as the validator does: each unit gets a
 detached copy of the previous unit's output (requiring a gradient only if

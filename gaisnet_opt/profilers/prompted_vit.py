@@ -1,4 +1,4 @@
-"""A prompted ViT (VPT, Jia et al. 2022) on timm's VisionTransformer, built as the chain of units of SPEC §1.
+"""A prompted ViT (VPT, Jia et al. 2022) on timm's VisionTransformer, built as the chain of units of docs/model.md §1.
 
 The units are real sub-modules: `embed`, `block_1`..`block_N` (prompt i + frozen
 layer i) and `head` (final norm + classifier). Run in order they are the whole

@@ -1,4 +1,4 @@
-"""The paper's §V experiments (seeds/002, Figs. 6-8, Tables III-V) run for real with the validator, at digits scale.
+"""The paper's §V experiments (arXiv:2401.02668, Figs. 6-8, Tables III-V) run for real with the validator, at digits scale.
 
     from gaisnet_opt.reproduce import reproduce
     reproduce("table3_noniid", "benchmarks/results/paper")   # writes .md, .csv, .png

@@ -92,5 +92,5 @@ def run(ctx: Context) -> Result:
     setup = [seeds_note(s), scenario_note("(10, 10)", "3"),
              (f"- {rounds} rounds for both arms ({SCRATCH_FACTOR}× the other experiments: from scratch the tiny ViT stays "
               "near chance for its first couple of hundred steps)"),
-             f"- paper (seeds/002 §V.A-B, Fig. 6): {', '.join(f'{k} {v}' for k, v in PAPER.items())}"]
+             f"- paper (arXiv:2401.02668 §V.A-B, Fig. 6): {', '.join(f'{k} {v}' for k, v in PAPER.items())}"]
     return Result(setup, rows, comparison, fig)

@@ -106,6 +106,6 @@ def run(ctx: Context) -> Result:
     fig.tight_layout()
     setup = [seeds_note(s), scenario_note("(10, 10)", "3"),
              "- time per epoch: median wall seconds of rounds 2.. of a run, mean over seeds; the host is shared, so seconds vary",
-             ("- paper (seeds/002 §V.C): 35 s per epoch with the frozen backbone, 210 s without; VPT converges higher "
+             ("- paper (arXiv:2401.02668 §V.C): 35 s per epoch with the frozen backbone, 210 s without; VPT converges higher "
               "(the seed text gives no accuracy values for Fig. 7's curves)")]
     return Result(setup, rows, comparison, fig)

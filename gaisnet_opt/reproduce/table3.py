@@ -24,7 +24,7 @@ from gaisnet_opt.reproduce.common import (
 
 PAPER_FIRST = (0.200, 0.397, 0.575, 0.753, 0.933)
 PAPER_END = (0.200, 0.397, 0.595, 0.767, 0.967)
-"""seeds/002 Table III, flowers (5 classes), k = 1..5 classes."""
+"""arXiv:2401.02668 Table III, flowers (5 classes), k = 1..5 classes."""
 DIGITS_CLASSES = 10
 LEVEL_TOLERANCE = 0.05
 """accuracies this close count as the same level"""
@@ -74,5 +74,5 @@ def run(ctx: Context) -> Result:
                          [("ours (digits, tiny ViT)", firsts, ends), ("paper Table III (flowers, 5 classes)", PAPER_FIRST, PAPER_END)],
                          "classes per data source")
     setup = [seeds_note(s), scenario_note("(k, k)", str(CLUSTERS)), f"- {s.rounds} rounds; first = after round 1, end = after round {s.rounds}",
-             "- paper: seeds/002 Table III (same amount of fine-tuning data for every k)"]
+             "- paper: arXiv:2401.02668 Table III (same amount of fine-tuning data for every k)"]
     return Result(setup, rows, comparison, fig)

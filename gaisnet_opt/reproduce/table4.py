@@ -27,7 +27,7 @@ DATA = {"non-IID": (1, 5), "IID": (10, 10)}
 """classes per data source: the generator's default range, and every class"""
 ECOGEN_FIRST = (0.932, 0.942, 0.947, 0.953, 0.968, 0.969)
 ECOGEN_END = (0.955, 0.958, 0.964, 0.967, 0.976, 0.977)
-"""seeds/003 (EcoGen) Table 3, K = 1..6 clusters; GaisNet's own Table IV values are not in the seed text (caption only)."""
+"""EcoGen (Kusumaraju et al.) Table 3, K = 1..6 clusters; GaisNet's own Table IV values are not in the seed text (caption only)."""
 WHY_TREND = {
     ("non-IID", True): "Each cluster brings one more source's data, and with non-IID sources that means classes the others lack.",
     ("non-IID", False): "Which sources the greedy plan adds matters more than how many: an added source may bring no class "
@@ -96,6 +96,6 @@ def run(ctx: Context) -> Result:
                          "fine-tuning clusters")
     setup = [seeds_note(s), scenario_note("(1, 5) and (10, 10)", "K"),
              f"- {s.rounds} rounds; first = after round 1, end = after round {s.rounds}",
-             ("- paper: GaisNet's Table IV has only its caption in seeds/002, so EcoGen's Table 3 (seeds/003, the same "
+             ("- paper: GaisNet's Table IV has only its caption in arXiv:2401.02668, so EcoGen's Table 3 (EcoGen, Kusumaraju et al., the same "
               "experiment, 1 to 6 clusters) is set beside ours")]
     return Result(setup, rows, comparison, fig)

@@ -111,7 +111,7 @@ def run(ctx: Context) -> Result:
     setup = [seeds_note(s), scenario_note(str(CLASSES), "3"),
              f"- each model fine-tuned {cap} rounds by the validator; accuracy after ℓ = 0..{cap} rounds is its curve",
              f"- requests {PAPER_REQUESTS}, one service per round; RS: seed 0, and the mean over {RS_RUNS} seeds",
-             "- paper: seeds/002 Table V (MLCP 650, MSIP 500, its RS sequence -75) and Fig. 8"]
+             "- paper: arXiv:2401.02668 Table V (MLCP 650, MSIP 500, its RS sequence -75) and Fig. 8"]
     return Result(setup, rows, comparison, fig, notes)
 
 

@@ -1,4 +1,4 @@
-"""Service priority over rounds (SPEC §6): fine-tune or infer, which model, whose request.
+"""Service priority over rounds (docs/model.md §6): fine-tune or infer, which model, whose request.
 
     from gaisnet_opt.schedule import solve_schedule, compare_policies, paper_table5
     solve_schedule(paper_table5(), "mlcp").total   # 650.0

@@ -1,4 +1,4 @@
-"""Built-in instances: the paper's Table V (section V.F of seeds/002).
+"""Built-in instances: the paper's Table V (section V.F of arXiv:2401.02668).
 
 Three devices (edge models) A, B, C; upgrading one (fine-tuning) costs 50;
 a good (an inference) earns 50 + 25·min(ℓ, 2). The paper bounds no level:
@@ -41,6 +41,6 @@ class Example:
 
 
 EXAMPLES = {
-    "paper-table5": Example(paper_table5, {"rs-paper": PAPER_RS}, PAPER_TOTALS, "seeds/002 Table V"),
+    "paper-table5": Example(paper_table5, {"rs-paper": PAPER_RS}, PAPER_TOTALS, "arXiv:2401.02668 Table V"),
 }
 """Built-in instances by name."""

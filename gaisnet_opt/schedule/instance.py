@@ -1,4 +1,4 @@
-"""A service-priority instance (SPEC §6): edge models, their costs and profits, and the requests per round.
+"""A service-priority instance (docs/model.md §6): edge models, their costs and profits, and the requests per round.
 
 Rules every policy obeys (the paper's Table V, generalized):
 

@@ -1,1 +1,1 @@
-"""Exact methods and heuristics that turn a scenario into a plan (SPEC §7)."""
+"""Exact methods and heuristics that turn a scenario into a plan (docs/model.md §7)."""

@@ -7,7 +7,7 @@ split that fits (the edge server is tried as cooperative end node too); see
 request or fails, `solve_greedy` keeps the plan when a request could not be
 served, as long as the plan passes the checker: the validator's experiments
 need the fine-tuning clusters, not the requests. A plan that breaks a rule
-is never returned (SPEC §7); the reason names the broken rules.
+is never returned (docs/model.md §7); the reason names the broken rules.
 """
 
 from __future__ import annotations

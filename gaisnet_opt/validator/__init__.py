@@ -1,4 +1,4 @@
-"""The validator (SPEC §8): execute a plan with real HFSL training and SL inference, measure it against the cost model.
+"""The validator (docs/model.md §8): execute a plan with real HFSL training and SL inference, measure it against the cost model.
 
 Needs torch (the `torch` extra); the core toolkit does not import this package.
 

@@ -45,7 +45,7 @@ OPTIMIZERS: dict[str, Callable[[list[nn.Parameter], float], torch.optim.Optimize
     "sgdm": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
 }
-"""The scenario's `training.optimizer` names (SPEC §2) as torch optimizers."""
+"""The scenario's `training.optimizer` names (docs/model.md §2) as torch optimizers."""
 
 
 def nbytes(t: torch.Tensor) -> int:

@@ -12,7 +12,7 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cli import app
 from gaisnet_opt.io import load, save
 from gaisnet_opt.plan import Plan
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.solve import solve
 
 CASES = [(load(Scenario, p), Objective(kind="energy"), p.stem)
-         for p in sorted((Path(__file__).parent / "data").glob("cpsat_presolve_*.json"))]
+         for p in sorted((Path(__file__).parents[1] / "data").glob("cpsat_presolve_*.json"))]
 CASES.append((generate(7, seed=1210), Objective(kind="weighted", alpha=1.0, beta=0.01), "generated-7-1210-weighted"))
 """Joint cases found by hypothesis on which CP-SAT 9.15.6755 with presolve returned a false INFEASIBLE
 (or-tools#5274) or a wrong OPTIMAL (the last one at default settings: 23.05 where the optimum is 21.55). Every

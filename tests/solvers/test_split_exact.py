@@ -8,34 +8,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gaisnet_opt.checker import check
-from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.formulations.split_cpsat import SCALE, solve_split_cpsat
 from gaisnet_opt.formulations.split_milp import solve_split_milp
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.profile_catalog import load_profile
-from gaisnet_opt.result import Objective, SolveResult
-from gaisnet_opt.scenario import Scenario
+from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.split import solve_split
 from gaisnet_opt.solvers.split_dp import split_dp
 from gaisnet_opt.solvers.split_table import DEADLINE_MARGIN, SplitInstance, SplitTable
-from tests.split_cases import KINDS, OBJECTIVES, brute_force, problems
-from tests.worlds import tiny_scenario
+from tests.support.contracts import REL, assert_split_sound, close
+from tests.support.split_cases import KINDS, OBJECTIVES, brute_force, problems
+from tests.support.worlds import tiny_scenario
 
-REL = 1e-9
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def close(a: float, b: float, rel: float = REL) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-12
-
-
-def assert_sound(scenario: Scenario, result: SolveResult) -> None:
-    """A returned plan passes the checker and its objective is the cost model's value of it."""
-    assert result.plan is not None and result.objective is not None
-    assert check(scenario, result.plan, result.objective_spec.deadline_s) == []
-    assert result.objective == objective_value(round_cost(scenario, result.plan), result.objective_spec)
-    assert result.plan.clusters[0].server == result.params["server"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -52,7 +37,7 @@ def test_dp_milp_cpsat_equal_brute_force(kind: ClusterKind, objective: Objective
         return
     for r in results.values():
         assert r.status == "optimal"
-        assert_sound(scenario, r)
+        assert_split_sound(scenario, r)
     dp, milp, cpsat = (results[m] for m in ("dp", "milp", "cpsat"))
     assert close(dp.objective, best)
     assert dp.gap <= 1e-12  # the DP's own sum vs the cost model's: rounding only
@@ -95,7 +80,7 @@ def test_skipping_an_inner_member_is_a_decision():
     nodes = tuple(n.model_copy(update={"flops": 1e-3}) if n.id == "c1" else n for n in scenario.nodes)
     slow = scenario.model_copy(update={"nodes": nodes})
     result = solve_split(slow, ["c0", "c1", "e0"], "finetune", "dp")
-    assert_sound(slow, result)
+    assert_split_sound(slow, result)
     assert result.plan.clusters[0].chain == ["c0", "e0"]
 
 
@@ -116,7 +101,7 @@ def test_exact_methods_under_a_deadline(problem, objective: Objective, factor: f
         if math.isinf(best):
             assert r.status == "infeasible" and "deadline" in r.reason
         else:
-            assert_sound(scenario, r)
+            assert_split_sound(scenario, r)
             assert close(r.objective, best), method
     cpsat = results["cpsat"]
     slack = (2 * len(chain) + 3) * cap / SCALE
@@ -124,7 +109,7 @@ def test_exact_methods_under_a_deadline(problem, objective: Objective, factor: f
     if cpsat.plan is None:
         assert cpsat.status == "infeasible" and math.isinf(inner)
     else:
-        assert_sound(scenario, cpsat)
+        assert_split_sound(scenario, cpsat)
         assert cpsat.objective >= best - REL * best
         if not math.isinf(inner):
             assert cpsat.objective <= inner + cpsat.params["tolerance"] + REL * inner

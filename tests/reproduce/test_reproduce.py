@@ -42,6 +42,7 @@ def quick_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_run_writes_table_plot_and_comparison(quick_runs: Path, name: str):
     columns, n_rows = COLUMNS[name]
@@ -81,7 +82,7 @@ def test_listing_the_experiments_imports_no_torch():
 def test_full_fine_tuning_makes_the_whole_model_tunable(tmp_path: Path):
     from gaisnet_opt.validator import validate
     from gaisnet_opt.validator.model import build_for, digits_profile
-    from tests.validator_worlds import digits_world, two_cluster_plan
+    from tests.support.validator_worlds import digits_world, two_cluster_plan
 
     vpt, full = build_for(digits_profile(), None, 0), build_for(digits_profile(), None, 0, "full")
     assert not all(p.requires_grad for p in vpt.parameters())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from matplotlib.figure import Figure
 
@@ -12,7 +14,7 @@ from gaisnet_opt.plotting.gantt import plot_gantt
 from gaisnet_opt.plotting.plan_map import plot_plan_map
 from gaisnet_opt.plotting.timeline import cluster_timeline
 from gaisnet_opt.solvers.greedy_chains import solve_greedy
-from tests.test_cost import FT, FT_EDGE, INF
+from tests.support.worlds import FT, FT_EDGE, INF
 
 
 @pytest.mark.parametrize("cluster", [FT, INF, FT_EDGE], ids=["finetune", "inference", "edge"])
@@ -26,7 +28,7 @@ def test_timeline_ends_at_cluster_latency(scenario, cluster):
 
 def test_timeline_is_serial_within_an_iteration(scenario):
     segments = [s for s in cluster_timeline(cluster_cost(scenario, FT)) if s.phase not in ("delivery", "upload")]
-    for a, b in zip(segments, segments[1:]):
+    for a, b in itertools.pairwise(segments):
         assert b.start_s == pytest.approx(a.start_s + a.duration_s)
 
 

@@ -1,4 +1,4 @@
-"""One violating plan per rule of SPEC §3; the checker must name the rule and the culprit."""
+"""One violating plan per rule of docs/model.md §3; the checker must name the rule and the culprit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from gaisnet_opt.checker import RULES, check
 from gaisnet_opt.plan import Cluster, Member, Plan
 from gaisnet_opt.scenario import D2DLink, FinetuneService, Node
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 
 def ft(*members: tuple[str, int, int], server: str | None = None) -> Cluster:

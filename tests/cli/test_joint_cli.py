@@ -14,7 +14,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.io import dumps, load
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import SolveResult
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 app = typer.Typer()
 register(app)

@@ -11,9 +11,9 @@ from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.split import solve_split
 from gaisnet_opt.solvers.split_heuristics import HEURISTICS, balance, greedy, proportional, uniform
 from gaisnet_opt.solvers.split_table import SplitTable
-from tests.split_cases import OBJECTIVES, problems
-from tests.test_split_exact import assert_sound
-from tests.worlds import tiny_scenario
+from tests.support.contracts import assert_split_sound
+from tests.support.split_cases import OBJECTIVES, problems
+from tests.support.worlds import tiny_scenario
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -27,7 +27,7 @@ def test_heuristics_never_beat_the_optimum(problem, objective: Objective):
             assert r.status == "infeasible" and r.reason
             continue
         assert r.status == "feasible" and r.bound is None and r.gap is None
-        assert_sound(scenario, r)
+        assert_split_sound(scenario, r)
         assert r.plan.clusters[0].chain == chain  # heuristics use every member
         assert best.objective is not None and r.objective >= best.objective * (1 - 1e-9)
 

@@ -29,7 +29,7 @@ from gaisnet_opt.validator.distributed import KINDS, PATIENCE, free_port, launch
 from gaisnet_opt.validator.fedavg import tunable_state  # noqa: E402
 from gaisnet_opt.validator.model import build_for  # noqa: E402
 from gaisnet_opt.validator.run import CHECKPOINT, run_config  # noqa: E402
-from tests.validator_worlds import digits_world  # noqa: E402
+from tests.support.validator_worlds import digits_world  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -74,6 +74,7 @@ def _close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6, rtol=0) for k in a)
 
 
+@pytest.mark.slow
 def test_same_parameters_and_bytes_as_in_process_and_only_allowed_messages_cross(tmp_path):
     scenario, plan = _unequal_world(), Plan(clusters=(A, B, SERVE))  # 5 processes: e0 (rank 0), c0, c1, c3, c4
     rounds, iters, batch = 2, scenario.training.local_iters, scenario.training.batch_size
@@ -160,6 +161,7 @@ def _spawned() -> list[int]:
     return sorted(pid for pid, ppid in pids.items() if pids.get(ppid) == os.getpid())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to see the processes left over")
 def test_a_hung_member_is_survived_and_reported(tmp_path):
     scenario, timeout = digits_world(), 3.0  # short: a hang is noticed only by the timeout
@@ -204,6 +206,7 @@ def test_cli_distributed_engine(tmp_path):
     assert body["rounds"][1]["train_loss"] is not None and body["rounds"][1]["failures"] == []
 
 
+@pytest.mark.slow
 def test_torchrun_launch_env_rendezvous(tmp_path):
     bin_dir = Path(sys.executable).parent
     if not (bin_dir / "torchrun").is_file() or not (bin_dir / "gaisnet-opt").is_file():

@@ -7,7 +7,7 @@ import pytest
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import D2DLink, InferenceRequest, Node, ServerLink
 from gaisnet_opt.solvers.solve import solve
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 EXACT = ("cpsat", "milp")
 

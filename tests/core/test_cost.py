@@ -1,4 +1,4 @@
-"""The cost model on cases worked out by hand (SPEC §4), formula beside each number."""
+"""The cost model on cases worked out by hand (docs/model.md §4), formula beside each number."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import math
 import pytest
 
 from gaisnet_opt.cost import cluster_cost, objective_value, round_cost
-from gaisnet_opt.plan import Cluster, Member, Plan
+from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective
-from tests.worlds import tiny_scenario
-
-FT = Cluster(kind="finetune", members=(Member(node="c0", first=0, last=0), Member(node="c1", first=1, last=2)))
-INF = Cluster(kind="inference", members=(Member(node="c1", first=0, last=1), Member(node="c0", first=2, last=2)))
-FT_EDGE = Cluster(kind="finetune", members=(Member(node="c0", first=0, last=1), Member(node="e0", first=2, last=2)))
+from tests.support.worlds import FT, FT_EDGE, INF, tiny_scenario
 
 
 def test_finetune_cluster_by_hand(scenario):
@@ -86,7 +82,7 @@ def test_cached_inference_needs_no_delivery():
 
 def test_edge_server_as_cooperative_node(scenario):
     c = cluster_cost(scenario, FT_EDGE)
-    c0, e0 = c.members
+    _c0, e0 = c.members
     assert e0.flops_per_s == pytest.approx(1000 / 2)  # F / slots
     assert e0.fwd_s == pytest.approx(2 * 50 / 500) and e0.bwd_s == pytest.approx(2 * 60 / 500)
     hop = c.hops[0]

@@ -10,7 +10,7 @@ from gaisnet_opt.cli import app
 from gaisnet_opt.io import load, save
 from gaisnet_opt.plan import Cluster, Member, Plan
 from gaisnet_opt.scenario import Scenario
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 runner = CliRunner()
 

@@ -8,39 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gaisnet_opt.checker import check
-from gaisnet_opt.cost import cluster_cost, member_memory, objective_value, round_cost
+from gaisnet_opt.cost import cluster_cost, member_memory
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import ServerLink
 from gaisnet_opt.solvers.heuristics import cluster_range, with_clusters
 from gaisnet_opt.solvers.joint_table import TableCache, floors
 from gaisnet_opt.solvers.solve import solve
-from tests.joint_cases import OBJECTIVES, brute_force, scenarios
-from tests.worlds import tiny_scenario
-
-HEURISTIC_METHODS = ("greedy", "balanced", "fastest", "random", "local")
-
-
-def assert_sound(scenario, result, objective):
-    """The contract every method keeps: a plan passes the checker, its objective is the cost model's."""
-    if result.plan is None:
-        assert result.status in ("infeasible", "timeout", "error") and result.reason
-        return
-    assert not check(scenario, result.plan, objective.deadline_s)
-    assert result.objective == objective_value(round_cost(scenario, result.plan), objective)
-
-
-def bound_holds(value, bound, objective, rel=1e-7):
-    """The proven bound is on the right side of the plan's value (below it when minimizing)."""
-    slack = rel * max(1.0, abs(value))
-    return bound is not None and (bound >= value - slack if objective.maximize else bound <= value + slack)
-
-
-def not_better(value, optimum, objective, rel=1e-7):
-    """`value` does not beat `optimum` (beyond rounding)."""
-    slack = rel * max(1.0, abs(optimum))
-    return value <= optimum + slack if objective.maximize else value >= optimum - slack
+from tests.support.contracts import HEURISTIC_METHODS, assert_sound, assert_sound_or_explained, bound_holds, not_better
+from tests.support.joint_cases import OBJECTIVES, brute_force, scenarios
+from tests.support.worlds import tiny_scenario
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,7 +31,7 @@ def test_exact_methods_match_the_brute_force(scenario, objective, tight):
     results = {m: solve(scenario, method=m, objective=objective, time_limit=60, stop_at_floor=False) for m in ("milp", "cpsat")}
     results["cpsat, floor stop"] = solve(scenario, method="cpsat", objective=objective, time_limit=60)
     for method, r in results.items():
-        assert_sound(scenario, r, objective)
+        assert_sound_or_explained(scenario, r, objective)
         if expected is None:
             assert r.status == "infeasible", (method, r.reason)
         else:
@@ -63,9 +40,14 @@ def test_exact_methods_match_the_brute_force(scenario, objective, tight):
             assert bound_holds(r.objective, r.bound, objective)
     for method in HEURISTIC_METHODS:
         h = solve(scenario, method=method, objective=objective, seed=1, time_limit=5)
-        assert_sound(scenario, h, objective)
-        if expected is not None and h.objective is not None:
+        if expected is None:
+            assert h.plan is None and h.status in ("infeasible", "error") and h.reason, method
+        elif objective.deadline_s is None or method == "local":  # a tight deadline may defeat a constructive heuristic
+            assert_sound(scenario, h, objective)
             assert not_better(h.objective, expected[0], objective), method
+        else:
+            assert_sound_or_explained(scenario, h, objective)
+            assert h.objective is None or not_better(h.objective, expected[0], objective), method
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,7 +57,7 @@ def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
     objective = Objective(kind=kind, alpha=1.0, beta=0.01)
     results = [solve(scenario, method=m, objective=objective, time_limit=60, stop_at_floor=False) for m in ("milp", "cpsat")]
     for r in results:
-        assert_sound(scenario, r, objective)
+        assert_sound_or_explained(scenario, r, objective)
     a, b = results
     assert a.status == b.status
     if a.status == "optimal":
@@ -85,8 +67,7 @@ def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
         for method in HEURISTIC_METHODS:
             h = solve(scenario, method=method, objective=objective, seed=seed)
             assert_sound(scenario, h, objective)
-            if h.objective is not None:
-                assert not_better(h.objective, a.objective, objective)
+            assert not_better(h.objective, a.objective, objective)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -141,6 +122,7 @@ def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():
     assert fast.bound <= full.objective * (1 + 1e-9) and full.params.get("proved_by") is None
 
 
+@pytest.mark.slow
 def test_time_out_returns_the_best_plan_with_a_bound():
     scenario, objective = generate(30, seed=4), Objective(kind="energy")
     r = solve(scenario, method="milp", objective=objective, time_limit=1.0, clusters=3)

@@ -73,7 +73,7 @@ def problems(
     server_links = [
         ServerLink(client=c, server="e0", uplink_bps=draw(rate), downlink_bps=draw(rate)) for c in clients if draw(st.integers(0, 9)) < 9
     ]
-    members = draw(st.permutations(clients + ["e0"]))
+    members = draw(st.permutations([*clients, "e0"]))
     chain = [m for m in members if m != "c0"][: k - 1]
     chain = ["c0", *chain] if k > 1 or draw(st.booleans()) else ["c0"]
     scenario = Scenario(
@@ -96,7 +96,7 @@ def brute_force(
             nodes = [chain[0], *kept, chain[-1]] if len(chain) > 1 else [chain[0]]
             for cuts in itertools.combinations(range(1, n), len(nodes) - 1):
                 bounds = [0, *cuts, n]
-                counts = [b - a for a, b in zip(bounds, bounds[1:])]
+                counts = [b - a for a, b in itertools.pairwise(bounds)]
                 plan = Plan(clusters=(cluster_from_counts(kind, nodes, counts, server),))
                 if any(v.rule not in ROUND_RULES for v in check(scenario, plan, deadline_s)):
                     continue

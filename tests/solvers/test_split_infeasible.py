@@ -8,7 +8,7 @@ from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split import solve_split
-from tests.worlds import tiny_scenario
+from tests.support.worlds import tiny_scenario
 
 EXACT = ("dp", "milp", "cpsat")
 

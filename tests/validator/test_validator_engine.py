@@ -13,7 +13,7 @@ from gaisnet_opt.profilers.prompted_vit import build_model  # noqa: E402
 from gaisnet_opt.validator.data import batch_indices, load_digits  # noqa: E402
 from gaisnet_opt.validator.engine import OPTIMIZERS, SplitChain  # noqa: E402
 from gaisnet_opt.validator.inference import InferenceChain  # noqa: E402
-from tests.validator_worlds import CLIENTS, digits_world  # noqa: E402
+from tests.support.validator_worlds import CLIENTS, digits_world  # noqa: E402
 
 torch.set_num_threads(1)
 

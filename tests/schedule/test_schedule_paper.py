@@ -1,4 +1,4 @@
-"""The paper's Table V (seeds/002, section V.F): totals and decisions."""
+"""The paper's Table V (arXiv:2401.02668, section V.F): totals and decisions."""
 
 from __future__ import annotations
 

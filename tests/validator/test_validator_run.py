@@ -25,7 +25,7 @@ from gaisnet_opt.validator.data import load_digits  # noqa: E402
 from gaisnet_opt.validator.engine import SplitChain  # noqa: E402
 from gaisnet_opt.validator.fedavg import ClusterJob, fedavg, train_round, tunable_state  # noqa: E402
 from gaisnet_opt.validator.run import CHECKPOINT  # noqa: E402
-from tests.validator_worlds import digits_world, two_cluster_plan  # noqa: E402
+from tests.support.validator_worlds import digits_world, two_cluster_plan  # noqa: E402
 
 torch.set_num_threads(1)
 

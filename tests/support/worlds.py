@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gaisnet_opt.plan import Cluster, Member
 from gaisnet_opt.profile import ModelProfile, Provenance, Unit
 from gaisnet_opt.scenario import D2DLink, DataSource, InferenceRequest, Node, Scenario, ServerLink, Training
 
@@ -47,3 +48,11 @@ def tiny_scenario(**changes: object) -> Scenario:
     )
     fields.update(changes)
     return Scenario(**fields)
+
+
+FT = Cluster(kind="finetune", members=(Member(node="c0", first=0, last=0), Member(node="c1", first=1, last=2)))
+"""A fine-tuning cluster of the tiny world: c0 holds the embedding, c1 the block and the head."""
+INF = Cluster(kind="inference", members=(Member(node="c1", first=0, last=1), Member(node="c0", first=2, last=2)))
+"""An inference cluster of the tiny world, from requester c1 to c0 and back."""
+FT_EDGE = Cluster(kind="finetune", members=(Member(node="c0", first=0, last=1), Member(node="e0", first=2, last=2)))
+"""A fine-tuning cluster whose end point is the edge server e0, a cooperative node."""

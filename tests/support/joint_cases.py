@@ -28,7 +28,7 @@ from gaisnet_opt.scenario import (
     ServerLink,
     Training,
 )
-from tests.split_cases import profiles
+from tests.support.split_cases import profiles
 
 OBJECTIVES = [
     Objective(kind="latency"), Objective(kind="energy"), Objective(kind="weighted", alpha=3.0, beta=0.2),
@@ -75,7 +75,7 @@ def scenarios(draw, max_clients: int = 5, max_units: int = 4) -> Scenario:
 def _compositions(total: int, parts: int):
     for cuts in itertools.combinations(range(1, total), parts - 1):
         bounds = (0, *cuts, total)
-        yield [b - a for a, b in zip(bounds, bounds[1:])]
+        yield [b - a for a, b in itertools.pairwise(bounds)]
 
 
 def clusters_from(scenario: Scenario, kind: str, start: str) -> list[Cluster]:
@@ -127,7 +127,7 @@ def brute_force(scenario: Scenario, objective: Objective, deadline_s: float | No
             if opt is None:
                 rec(i + 1, used, load, chosen)
                 continue
-            c, cc = opt
+            c, _cc = opt
             members = set(c.chain)
             on_edge = [e for e in slots if e in members]
             if members & used or any(load[e] >= slots[e] for e in on_edge):
