@@ -230,7 +230,7 @@ def _node_problems(nodes: tuple[Node, ...]) -> Iterator[FieldProblem]:
 KIND_NAMES = {"client": "a client", "edge": "an edge server"}
 
 
-def _link_problems(field: str, ends: list[tuple[str, str]], kinds: dict[str, str],
+def _link_problems(field: str, ends: list[tuple[str, str]], kinds: Mapping[str, str],
                    *want: tuple[str, str]) -> Iterator[FieldProblem]:
     """Links naming unknown nodes or nodes of the wrong kind, self-links and duplicates (D2D or client-server)."""
     seen: set[tuple[str, str]] = set()

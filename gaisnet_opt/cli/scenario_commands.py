@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 
 from gaisnet_opt.cli.common import reports_bad_input
 from gaisnet_opt.errors import InputError
@@ -26,7 +27,7 @@ class Document(str, Enum):
     result = "result"
 
 
-SCHEMAS = {Document.scenario: Scenario, Document.plan: Plan, Document.profile: ModelProfile, Document.result: SolveResult}
+SCHEMAS: dict[Document, type[BaseModel]] = {Document.scenario: Scenario, Document.plan: Plan, Document.profile: ModelProfile, Document.result: SolveResult}
 
 
 @reports_bad_input

@@ -23,7 +23,7 @@ def plot_plan_map(scenario: Scenario, plan: Plan, ax: Axes | None = None) -> Fig
     missing = [n.id for n in scenario.nodes if n.position is None]
     if missing:
         raise InputError("scenario", [(f"nodes[{missing[0]}].position", "a plan map needs every node's position")])
-    pos = {n.id: n.position for n in scenario.nodes}
+    pos = {n.id: n.position for n in scenario.nodes if n.position is not None}
     fig, ax = axes_for(ax, (8, 8))
     if len(scenario.d2d) <= MAX_DRAWN_LINKS:
         for link in scenario.d2d:
@@ -48,9 +48,10 @@ def plot_plan_map(scenario: Scenario, plan: Plan, ax: Axes | None = None) -> Fig
         if server is not None and server in pos:
             (x0, y0), (x1, y1) = pos[cluster.start], pos[server]
             ax.plot([x0, x1], [y0, y1], color=color, lw=1.0, linestyle=":", zorder=2)
-        ax.scatter(*pos[cluster.start], marker="*", s=260, color=color, edgecolors="black", zorder=4,
+        (xs, ys), (xe, ye) = pos[cluster.start], pos[cluster.end]
+        ax.scatter(xs, ys, marker="*", s=260, color=color, edgecolors="black", zorder=4,
                    label=f"#{ci} {cluster.kind} start {cluster.start}")
-        ax.scatter(*pos[cluster.end], marker="^", s=110, color=color, edgecolors="black", zorder=4)
+        ax.scatter(xe, ye, marker="^", s=110, color=color, edgecolors="black", zorder=4)
     ax.set_aspect("equal")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")

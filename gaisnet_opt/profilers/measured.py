@@ -14,6 +14,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from gaisnet_opt.profile import ModelProfile, Provenance, Unit
 from gaisnet_opt.profilers.config import VitConfig, config_for
 from gaisnet_opt.profilers.flops import counted_macs, forward_macs
 from gaisnet_opt.profilers.memory import peak_bytes, saved_bytes
-from gaisnet_opt.profilers.prompted_vit import build_model
+from gaisnet_opt.profilers.prompted_vit import PromptedViT, build_model
 
 
 def _nbytes(t: torch.Tensor | None) -> int:
@@ -74,7 +75,7 @@ def _timed(step: Callable[[int], None], k: int) -> float:
     return time.perf_counter() - start
 
 
-def _median_times(model: nn.Module, make_pass: Callable[[], SplitPass], repeats: int) -> tuple[list[float], list[float]]:
+def _median_times(model: PromptedViT, make_pass: Callable[[], SplitPass], repeats: int) -> tuple[list[float], list[float]]:
     """Median forward and backward seconds per unit over `repeats` steps (after one warm-up)."""
     n = len(model.units())
     fwd: list[list[float]] = [[] for _ in range(n)]
@@ -126,8 +127,8 @@ def profile_model(
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     step = make_pass()
-    train_mem = [saved_bytes(lambda k=k: step.forward(k), params) for k in range(len(units))]
-    bwd_macs = {k: counted_macs(lambda k=k: step.backward(k)) for k in reversed(range(len(units))) if step.has_backward[k]}
+    train_mem = [saved_bytes(partial(step.forward, k), params) for k in range(len(units))]
+    bwd_macs = {k: counted_macs(partial(step.backward, k)) for k in reversed(range(len(units))) if step.has_backward[k]}
     net.zero_grad(set_to_none=True)
     fwd_times, bwd_times = _median_times(net, make_pass, repeats)
 

@@ -40,8 +40,9 @@ class Embed(nn.Module):
     def __init__(self, vit: VisionTransformer):
         super().__init__()
         self.patch_embed = vit.patch_embed
-        self.cls_token = vit.cls_token
-        self.pos_embed = vit.pos_embed
+        assert vit.cls_token is not None and vit.pos_embed is not None  # timm builds both for class_token=True
+        self.cls_token: nn.Parameter = vit.cls_token
+        self.pos_embed: nn.Parameter = vit.pos_embed
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         patches = self.patch_embed(images)
@@ -102,7 +103,7 @@ class PromptedViT(nn.Module):
         )
         for layer in vit.blocks:
             # one attention kernel whatever TIMM_FUSED_ATTN says, so counts do not depend on the environment
-            layer.attn.fused_attn = True
+            layer.attn.fused_attn = True  # type: ignore[union-attr]
         self.embed = Embed(vit)
         patch_dim = cfg.in_chans * cfg.patch_size**2
         for i, layer in enumerate(vit.blocks, start=1):

@@ -117,8 +117,8 @@ def greedy(scenario: Scenario, clusters: int = CLUSTERS) -> Plan:
 
 def finetune_classes(scenario: Scenario, plan: Plan) -> int:
     """Distinct classes in the data the plan's fine-tuning clusters train on."""
-    return len({c for cl in plan.clusters if cl.kind == "finetune"
-                for c in (scenario.node[cl.start].data.classes if scenario.node[cl.start].data else ())})
+    sources = [scenario.node[cl.start].data for cl in plan.clusters if cl.kind == "finetune"]
+    return len({c for d in sources if d is not None for c in d.classes})
 
 
 def accuracy(report: ValidationReport) -> list[float]:

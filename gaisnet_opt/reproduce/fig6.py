@@ -10,6 +10,7 @@ The scratch arm needs many more rounds to leave chance level, so both arms run
 from __future__ import annotations
 
 from gaisnet_opt.reproduce.common import (
+    Cell,
     Context,
     Result,
     figure,
@@ -44,7 +45,7 @@ def run(ctx: Context) -> Result:
         for arm, (pretrained, tune) in ARMS.items():
             reports[arm].append(ctx.train(scenario, plan, seed, rounds=rounds, pretrained=pretrained, tune=tune))
     curves = {arm: mean_curve(r) for arm, r in reports.items()}
-    rows = []
+    rows: list[dict[str, Cell]] = []
     for arm, reps in reports.items():
         first, first_sd, end, end_sd = first_end(reps)
         at_paper = curves[arm][min(10, rounds)]

@@ -13,6 +13,7 @@ import statistics
 
 from gaisnet_opt.reproduce.common import (
     LR,
+    Cell,
     Context,
     Result,
     figure,
@@ -55,7 +56,7 @@ def run(ctx: Context) -> Result:
         plan = greedy(scenario)
         for arm, tune in ARMS.items():
             reports[arm].append(ctx.train(scenario, plan, seed, tune=tune))
-    rows = []
+    rows: list[dict[str, Cell]] = []
     for arm, tune in ARMS.items():
         first, first_sd, end, end_sd = first_end(reports[arm])
         secs = [epoch_seconds(r) for r in reports[arm]]
@@ -88,7 +89,7 @@ def run(ctx: Context) -> Result:
                    "(Python, dispatch) rather than arithmetic." if ratio <= flop_ratio else
                    "The seconds rise more than the FLOPs: the optimizer step and FedAvg over every parameter count no FLOPs.")),
     ]
-    fig, (acc, secs) = figure()
+    fig, (acc, rel) = figure()
     for arm in ARMS:
         curve = mean_curve(reports[arm])
         acc.plot(range(len(curve)), curve, marker="o", markersize=3, label=arm)
@@ -96,12 +97,12 @@ def run(ctx: Context) -> Result:
     acc.legend()
     labels = ["VPT", "full"]
     ours_s = [float(r["s per epoch"]) for r in rows]  # type: ignore[arg-type]
-    secs.bar([0, 1], [x / ours_s[0] for x in ours_s], 0.35, label=f"ours (VPT = {ours_s[0]:.2f} s)")
-    secs.bar([0.35, 1.35], [PAPER_SECONDS[t] / PAPER_SECONDS["prompts"] for t in ARMS.values()], 0.35,
+    rel.bar([0, 1], [x / ours_s[0] for x in ours_s], 0.35, label=f"ours (VPT = {ours_s[0]:.2f} s)")
+    rel.bar([0.35, 1.35], [PAPER_SECONDS[t] / PAPER_SECONDS["prompts"] for t in ARMS.values()], 0.35,
              label="paper Fig. 7 (VPT = 35 s)")
-    secs.set(xticks=[0.175, 1.175], xticklabels=labels, ylabel="time per epoch / VPT's", title="time per epoch, relative")
-    secs.legend()
-    for ax in (acc, secs):
+    rel.set(xticks=[0.175, 1.175], xticklabels=labels, ylabel="time per epoch / VPT's", title="time per epoch, relative")
+    rel.legend()
+    for ax in (acc, rel):
         ax.grid(True, alpha=0.3)
     fig.tight_layout()
     setup = [seeds_note(s), scenario_note("(10, 10)", "3"),

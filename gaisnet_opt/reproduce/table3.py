@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from gaisnet_opt.reproduce.common import (
     CLUSTERS,
+    Cell,
     Context,
     Result,
     finetune_classes,
@@ -32,7 +33,7 @@ LEVEL_TOLERANCE = 0.05
 
 def run(ctx: Context) -> Result:
     s = ctx.scale
-    rows = []
+    rows: list[dict[str, Cell]] = []
     for k, (p_first, p_end) in enumerate(zip(PAPER_FIRST, PAPER_END), start=1):
         reports, covered = [], []
         for seed in s.seeds:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from gaisnet_opt.reproduce.common import (
+    Cell,
     Context,
     Result,
     finetune_classes,
@@ -43,7 +44,7 @@ SMALL_GAIN = 0.05
 
 def run(ctx: Context) -> Result:
     s = ctx.scale
-    rows = []
+    rows: list[dict[str, Cell]] = []
     for k, (p_first, p_end) in enumerate(zip(ECOGEN_FIRST, ECOGEN_END), start=1):
         row: dict[str, str | int | float | None] = {"clusters": k}
         for data, classes in DATA.items():

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.reproduce.common import (
+    Cell,
     Context,
     Result,
     figure,
@@ -81,7 +82,7 @@ def run(ctx: Context) -> Result:
     paper = paper_table5()
     theirs = [solve_schedule(paper, "mlcp"), solve_schedule(paper, "msip"), replay_labels(paper, PAPER_RS, "rs-paper")]
     rs_mean = ours.summaries[0]
-    rows = [{"policy": o.policy, "schedule": " ".join(o.labels), "total": o.total,
+    rows: list[dict[str, Cell]] = [{"policy": o.policy, "schedule": " ".join(o.labels), "total": o.total,
              "paper schedule": " ".join(p.labels), "paper total": PAPER_TOTALS[p.policy]}
             for o, p in zip(ours.results, theirs)]
     rows.append({"policy": f"rs, mean of {RS_RUNS} seeds", "schedule": f"sd {rs_mean.std:.1f}, min {rs_mean.min:.1f}, "
