@@ -12,9 +12,9 @@ from __future__ import annotations
 from gaisnet_opt.reproduce.common import (
     Context,
     Result,
+    baseline_plan,
     figure,
     first_end,
-    greedy,
     mean_curve,
     scenario_note,
     seeds_note,
@@ -40,7 +40,7 @@ def run(ctx: Context) -> Result:
     reports: dict[str, list[ValidationReport]] = {arm: [] for arm in ARMS}
     for seed in s.seeds:
         scenario = ctx.world(seed)
-        plan = greedy(scenario)
+        plan = baseline_plan(scenario)
         for arm, (pretrained, tune) in ARMS.items():
             reports[arm].append(ctx.train(scenario, plan, seed, rounds=rounds, pretrained=pretrained, tune=tune))
     curves = {arm: mean_curve(r) for arm, r in reports.items()}
