@@ -27,7 +27,7 @@ from gaisnet_opt.solvers.solve import solve
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EXACT = ("cpsat", "milp")
-HEURISTICS = ("random", "greedy", "balanced", "fastest", "local")
+HEURISTICS = ("random", "largest-first", "roomiest-first", "fastest-first", "local")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def anytime(n: int, seed: int, limits: tuple[float, ...], clusters: int) -> list
     out = []
     for method in EXACT:
         for limit in limits:
-            r = solve(scenario, method, time_limit=limit, seed=seed, clusters=clusters, warm_start=False)
+            r = solve(scenario, method, time_limit_s=limit, seed=seed, clusters=clusters, warm_start=False)
             out.append({"clients": n, "seed": seed, "method": method, "time_limit_s": limit, "status": r.status,
                         "objective": r.objective, "bound": r.bound, "time_s": r.time_s})
     return out

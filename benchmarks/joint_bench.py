@@ -23,7 +23,7 @@ from provenance import write_csv
 
 from gaisnet_opt.io import write_text
 
-HEURISTICS = ("random", "greedy", "balanced", "fastest", "local")
+HEURISTICS = ("random", "largest-first", "roomiest-first", "fastest-first", "local")
 EXACT = ("cpsat", "milp")
 MODEL_ONLY = ("cpsat-model", "milp-model")
 """The exact methods with `stop_at_floor=False`: the model itself proves optimality (run up to MODEL_UP_TO clients)."""
@@ -41,9 +41,10 @@ OUT = Path(__file__).parent / "results"
 
 def one(n: int, method: str, time_limit: float) -> dict:
     """Run one method on one size in this process; the figures as a dict."""
+    from gaisnet_opt.bounds.floor import floors
     from gaisnet_opt.generator import generate
-    from gaisnet_opt.solvers.heuristics import with_clusters
-    from gaisnet_opt.solvers.joint_table import TableCache, floors
+    from gaisnet_opt.instances.split_table import TableCache
+    from gaisnet_opt.solvers.service import with_clusters
     from gaisnet_opt.solvers.solve import solve
 
     scenario = generate(n, seed=1)
@@ -53,10 +54,11 @@ def one(n: int, method: str, time_limit: float) -> dict:
         return dict(clients=n, clusters=CLUSTERS[n], method=method, status="bound", bound_s=low[0],
                     time_s=round(time.perf_counter() - t0, 3),
                     max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
-    exact = method.split("-")[0] in EXACT
+    base = method.removesuffix("-model")
+    exact = base in EXACT
     limit = time_limit if exact else HEURISTIC_TIME
     cand = CANDIDATES.get(n) if exact else None
-    r = solve(scenario, method=method.split("-")[0], clusters=CLUSTERS[n], time_limit=limit, candidates=cand,
+    r = solve(scenario, method=base, clusters=CLUSTERS[n], time_limit_s=limit, candidates=cand,
               stop_at_floor=method not in MODEL_ONLY)
     wall = time.perf_counter() - t0
     return dict(
@@ -137,7 +139,7 @@ def report(rows: list[dict], args: argparse.Namespace, total_s: float) -> str:
         "others run to completion. Peak memory is the process's max RSS (includes ~150 MB of imports).",
         "",
         "Bounds: the exact methods report the larger of the solver's dual bound (full model only) and the relaxation "
-        "floor (`joint_table.floors`: each cluster's cheapest chain over the whole graph, revisits allowed, "
+        "floor (`bounds.floor.floors`: each cluster's cheapest chain over the whole graph, revisits allowed, "
         "waiting for its slowest member's delivery and upload, the K-th fastest data source and the slowest "
         "request), which holds for the whole problem. When the warm start meets "
         "the floor, `cpsat`/`milp` stop without building a model (`proved by: floor`); the `-model` rows switch that "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -11,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gaisnet_opt.host import host_description, package_versions
-from gaisnet_opt.io import write_text
+from gaisnet_opt.io import csv_text, write_text
 
 
 def header(title: str, packages: tuple[str, ...]) -> list[str]:
@@ -29,10 +27,4 @@ def header(title: str, packages: tuple[str, ...]) -> list[str]:
 
 def write_csv(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
     """Rows as CSV (columns in first-seen order), written atomically."""
-    rows = list(rows)
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, buf.getvalue())
+    write_text(path, csv_text(rows))

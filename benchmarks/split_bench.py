@@ -25,6 +25,8 @@ from pathlib import Path
 from provenance import write_csv
 
 from gaisnet_opt.generator import generate
+from gaisnet_opt.instances.split_instance import SplitInstance
+from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.io import write_text
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
@@ -34,7 +36,6 @@ from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.split import solve_split
 from gaisnet_opt.solvers.split_dp import split_dp
 from gaisnet_opt.solvers.split_heuristics import HEURISTICS
-from gaisnet_opt.solvers.split_table import SplitInstance, SplitTable
 
 RESULTS = Path(__file__).parent / "results"
 SEED = 7
@@ -102,7 +103,7 @@ def measure(sweep: str, model: str, length: int, objective: Objective, repeats: 
     dp = solve_split(s, chain, "finetune", "dp", objective)
     exact = {}
     for method in ("milp", "cpsat"):
-        r = solve_split(s, chain, "finetune", method, objective, time_limit=SOLVER_TIME_LIMIT_S)
+        r = solve_split(s, chain, "finetune", method, objective, time_limit_s=SOLVER_TIME_LIMIT_S)
         if r.objective is None or dp.objective is None:
             agree = "both infeasible" if r.status == dp.status == "infeasible" else "-"
         else:

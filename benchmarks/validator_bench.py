@@ -1,8 +1,8 @@
-"""Validator benchmark: a greedy plan on a generated digits scenario, trained for real, measured against the cost model.
+"""Validator benchmark: a best-effort plan on a generated digits scenario, trained for real, measured against the cost model.
 
 Pre-trains the tiny ViT backbone (the cloud), generates a scenario with the
 tiny ViT's profile, caps the clients' memory so that chains need several
-members, plans it with the greedy baseline and runs `validate`. Then times
+members, plans it with the best-effort baseline and runs `validate`. Then times
 in-process HFSL (the split chains) against monolithic VPT training of the same
 model on the same batches and host. Writes benchmarks/results/validator.md
 and two plots beside it.
@@ -34,7 +34,7 @@ from gaisnet_opt.plotting.validation import plot_accuracy, plot_member_seconds
 from gaisnet_opt.profilers.config import DIGITS_VIT
 from gaisnet_opt.profilers.prompted_vit import build_model
 from gaisnet_opt.scenario import Scenario, Training
-from gaisnet_opt.solvers.greedy_chains import solve_greedy
+from gaisnet_opt.solvers.best_effort import solve_best_effort
 from gaisnet_opt.validator import ValidationReport, validate
 from gaisnet_opt.validator.data import batch_indices, load_digits, partition
 from gaisnet_opt.validator.engine import OPTIMIZERS, SplitChain
@@ -125,9 +125,9 @@ def main() -> None:
         scenario = capped(generate(args.clients, args.seed, profile=digits_profile(), samples=(80, 200),
                                    classes_per_source=(4, 8), training=training),
                           args.client_memory_mb * 1e6)
-        result = solve_greedy(scenario, clusters=args.clusters)
+        result = solve_best_effort(scenario, clusters=args.clusters)
         if result.plan is None or result.status != "feasible":
-            raise SystemExit(f"greedy plan not feasible: {result.reason}")
+            raise SystemExit(f"best-effort plan not feasible: {result.reason}")
         t0 = time.perf_counter()
         report = validate(scenario, result.plan, rounds=args.rounds, checkpoint=ckpt, seed=args.seed,
                           out_dir=work / "run", lr=args.lr)
@@ -151,7 +151,7 @@ def main() -> None:
         f"last-epoch loss {pre_loss:.3f}, accuracy {pre_acc:.3f}",
         f"- scenario: `generate({args.clients}, {args.seed}, profile={scenario.profile.name})`, batch 32, 10 local "
         f"iterations, Adam lr {args.lr}, client memory capped at {args.client_memory_mb} MB so chains need several members; "
-        f"plan: `solve_greedy(scenario, clusters={args.clusters})` ({len(result.plan.clusters)} clusters)",
+        f"plan: `solve_best_effort(scenario, clusters={args.clusters})` ({len(result.plan.clusters)} clusters)",
         f"- validate: {args.rounds} rounds in {validate_s:.1f} s", "",
         "## Goals", "",
         "| goal | result |", "| --- | --- |",

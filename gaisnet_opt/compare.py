@@ -9,20 +9,19 @@ checker (solvers never return one that does not).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gaisnet_opt.cost import RoundCost, round_cost
 from gaisnet_opt.errors import InputError
+from gaisnet_opt.io import csv_text
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
 from gaisnet_opt.scenario import Scenario
 
 
 @dataclass(frozen=True)
-class Row:
+class ComparisonRow:
     """One method's answer beside the shared bound."""
 
     result: SolveResult
@@ -41,7 +40,7 @@ class Comparison:
     objective: Objective
     best_bound: float | None
     bound_from: str | None
-    rows: tuple[Row, ...]
+    rows: tuple[ComparisonRow, ...]
 
 
 def best_bound(results: Sequence[SolveResult], objective: Objective) -> tuple[float | None, str | None]:
@@ -57,24 +56,24 @@ def compare_results(scenario: Scenario, results: Sequence[SolveResult], objectiv
     """Rows for already computed results, each gap to the best bound of all of them."""
     bound, source = best_bound(results, objective)
     rows = tuple(
-        Row(r, relative_gap(r.objective, bound), round_cost(scenario, r.plan) if r.plan is not None else None)
+        ComparisonRow(r, relative_gap(r.objective, bound), round_cost(scenario, r.plan) if r.plan is not None else None)
         for r in results
     )
     return Comparison(objective, bound, source, rows)
 
 
-def _joint_runner(scenario: Scenario, objective: Objective, time_limit: float, seed: int,
+def _joint_runner(scenario: Scenario, objective: Objective, time_limit_s: float, seed: int,
                   clusters: int | None) -> Callable[[str], SolveResult]:
     from gaisnet_opt.solvers.solve import solve
 
-    return lambda m: solve(scenario, m, objective, time_limit=time_limit, seed=seed, clusters=clusters)  # type: ignore[arg-type]
+    return lambda m: solve(scenario, m, objective, time_limit_s=time_limit_s, seed=seed, clusters=clusters)  # type: ignore[arg-type]
 
 
-def _split_runner(scenario: Scenario, objective: Objective, time_limit: float, chain: list[str],
+def _split_runner(scenario: Scenario, objective: Objective, time_limit_s: float, chain: list[str],
                   kind: ClusterKind) -> Callable[[str], SolveResult]:
     from gaisnet_opt.solvers.split import solve_split
 
-    return lambda m: solve_split(scenario, chain, kind, m, objective, time_limit)  # type: ignore[arg-type]
+    return lambda m: solve_split(scenario, chain, kind, m, objective, time_limit_s)  # type: ignore[arg-type]
 
 
 def applicable_methods(chain: list[str] | None) -> tuple[str, ...]:
@@ -91,7 +90,7 @@ def applicable_methods(chain: list[str] | None) -> tuple[str, ...]:
 def compare(
     scenario: Scenario,
     objective: Objective = Objective(),
-    time_limit: float = 10.0,
+    time_limit_s: float = 10.0,
     methods: Sequence[str] | None = None,
     seed: int = 0,
     clusters: int | None = None,
@@ -101,16 +100,16 @@ def compare(
     """Run `methods` (default: every applicable one) on the round, or on one chain's split if `chain` is given."""
     names = tuple(methods) if methods is not None else applicable_methods(chain)
     if not names:
-        raise InputError("options", [("--methods", "name at least one method")])
+        raise InputError("options", [("methods", "name at least one method")])
     unknown = sorted(set(names) - set(applicable_methods(chain)))
     if unknown:
-        raise InputError("options", [("--methods", f"unknown {', '.join(unknown)}; choose from {', '.join(applicable_methods(chain))}")])
-    run = (_split_runner(scenario, objective, time_limit, chain, kind) if chain is not None
-           else _joint_runner(scenario, objective, time_limit, seed, clusters))
+        raise InputError("options", [("methods", f"unknown {', '.join(unknown)}; choose from {', '.join(applicable_methods(chain))}")])
+    run = (_split_runner(scenario, objective, time_limit_s, chain, kind) if chain is not None
+           else _joint_runner(scenario, objective, time_limit_s, seed, clusters))
     return compare_results(scenario, [run(m) for m in names], objective)
 
 
-def records(comparison: Comparison) -> list[dict[str, object]]:
+def records(comparison: Comparison) -> list[dict[str, float | int | str | None]]:
     """One flat record per row (SI units), for JSON, CSV and tables alike."""
     out = []
     for row in comparison.rows:
@@ -127,9 +126,4 @@ def records(comparison: Comparison) -> list[dict[str, object]]:
 
 def records_csv(comparison: Comparison) -> str:
     """The records as CSV text, header first."""
-    rows = records(comparison)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(records(comparison))

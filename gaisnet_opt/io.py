@@ -7,11 +7,13 @@ command leaves no half-written file.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -122,3 +124,13 @@ def _umask() -> int:
 def save(obj: BaseModel | dict | list, path: str | Path) -> None:
     """Write one document in the format its suffix names (JSON by default)."""
     write_text(path, dumps(obj, format_for(path)))
+
+
+def csv_text(rows: Iterable[Mapping[str, object]]) -> str:
+    """Rows as CSV text, header first, columns in first-seen order (a row without a column leaves it empty)."""
+    rows = list(rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

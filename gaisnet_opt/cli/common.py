@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -35,3 +35,8 @@ def reports_bad_input(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def as_flags(exc: InputError, flags: Mapping[str, str]) -> InputError:
+    """The library's error with each parameter it names given as the command's flag (`methods` -> `--methods`)."""
+    return InputError(exc.source, [(flags.get(path, path), reason) for path, reason in exc.problems])

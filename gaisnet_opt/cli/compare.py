@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gaisnet_opt.cli.common import console, reports_bad_input
+from gaisnet_opt.cli.common import as_flags, console, reports_bad_input
 from gaisnet_opt.cli.plan_commands import ScenarioArg
 from gaisnet_opt.compare import Comparison, compare, records, records_csv
 from gaisnet_opt.errors import InputError
@@ -63,9 +63,9 @@ def compare_command(
     try:
         result = compare(sc, obj, time_limit, methods.split(",") if methods else None, seed, clusters,
                          chain.split(",") if chain else None)
+    except InputError as exc:
+        raise as_flags(exc, {"methods": "--methods"}) from None
     except ValueError as exc:
-        if isinstance(exc, InputError):
-            raise
         raise InputError("options", [("--objective", str(exc))]) from None  # e.g. bottleneck without --chain
     rows = records(result)
     if csv_out is not None:

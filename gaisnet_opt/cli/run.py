@@ -17,7 +17,7 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.cli.compare import comparison_table
 from gaisnet_opt.cli.tables import round_table, summary_table, violations_table
-from gaisnet_opt.compare import Row, compare, records_csv
+from gaisnet_opt.compare import ComparisonRow, compare, records_csv
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.generator import generate
@@ -25,7 +25,7 @@ from gaisnet_opt.io import save, write_text
 from gaisnet_opt.result import Objective
 
 
-def _best(rows: tuple[Row, ...]) -> Row:
+def _best(rows: tuple[ComparisonRow, ...]) -> ComparisonRow:
     """The lowest objective among the plans found; exact methods first on ties (their order in the table)."""
     found = [r for r in rows if r.result.plan is not None and r.result.objective is not None]
     if not found:

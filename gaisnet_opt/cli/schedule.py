@@ -14,8 +14,8 @@ from gaisnet_opt.io import dumps, load, write_text
 from gaisnet_opt.schedule import (
     EXAMPLES,
     POLICIES,
-    Comparison,
     Policy,
+    PolicyComparison,
     ScheduleInstance,
     applicable_policies,
     compare_policies,
@@ -92,7 +92,7 @@ def _policies(inst: ScheduleInstance, policy: str) -> tuple[Policy, ...]:
     return (cast(Policy, policy),)
 
 
-def _print(inst: ScheduleInstance, comparison: Comparison, seed: int) -> None:
+def _print(inst: ScheduleInstance, comparison: PolicyComparison, seed: int) -> None:
     source = "known requests" if inst.requests is not None else f"requests sampled from the forecast with seed {seed}"
     rounds = Table(title=f"{inst.name}: decision/profit per round ({source}; lowercase = fine-tune, uppercase = serve)")
     rounds.add_column("round", justify="right")

@@ -27,9 +27,9 @@ EXIT_NO_PLAN = 1
 class MethodChoice(str, Enum):
     cpsat = "cpsat"
     milp = "milp"
-    greedy = "greedy"
-    balanced = "balanced"
-    fastest = "fastest"
+    largest_first = "largest-first"
+    roomiest_first = "roomiest-first"
+    fastest_first = "fastest-first"
     local = "local"
     random = "random"
 
@@ -49,7 +49,7 @@ class CoverageChoice(str, Enum):
 @reports_bad_input
 def solve_command(
     scenario: Annotated[str, typer.Argument(help="scenario file (.json/.yaml), or - for stdin (the result then goes to stdout)")],
-    method: Annotated[MethodChoice, typer.Option(help="exact: cpsat, milp; heuristics: greedy, balanced, fastest, local, random")] = MethodChoice.cpsat,
+    method: Annotated[MethodChoice, typer.Option(help="exact: cpsat, milp; heuristics: largest-first, roomiest-first, fastest-first, local, random")] = MethodChoice.cpsat,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the whole solve")] = 30.0,
     objective: Annotated[ObjectiveChoice, typer.Option(help="what to optimize")] = ObjectiveChoice.latency,
     alpha: Annotated[float, typer.Option(help="weighted: weight of the round latency (per s)")] = 1.0,
@@ -77,7 +77,7 @@ def solve_command(
             raise InputError("options", [("--log", f"cannot write {log}: {exc.strerror or exc}")]) from None
     spec = parse_as(Objective, dict(kind=objective.value, alpha=alpha, beta=beta, deadline_s=deadline,
                                     coverage_of=coverage_of.value), "options")
-    result = solve(sc, method=method.value, objective=spec, time_limit=time_limit, threads=threads, seed=seed,
+    result = solve(sc, method=method.value, objective=spec, time_limit_s=time_limit, threads=threads, seed=seed,
                    rel_gap=gap, warm_start=not no_warm_start, log_file=log, clusters=clusters, candidates=candidates)
     if out is not None and result.plan is not None:
         save(result.plan, out)

@@ -1,1 +1,2 @@
-"""Optimization models (Pyomo MILP for HiGHS, OR-Tools CP-SAT), one function building each."""
+"""Optimization models written once as linear rows (`joint_model`, `split_model`, on `rows`) and their translations:
+`milp` (Pyomo, solved by HiGHS through `highs`) and `cpsat` (OR-Tools CP-SAT, run by `cpsat_run`)."""

@@ -4,7 +4,7 @@
     reproduce("table3_noniid", "benchmarks/results/paper")   # writes .md, .csv, .png
 
 Each experiment trains the tiny digits ViT with `gaisnet_opt.validator.validate`
-on generated scenarios planned by the greedy baseline, seeded, and writes a
+on generated scenarios planned by the best-effort baseline, seeded, and writes a
 table and a plot with the paper's numbers beside ours and a plain statement of
 where the shape agrees and where it does not. This module imports no torch; an
 experiment's module is imported only when it runs.

@@ -4,15 +4,13 @@ The paper fine-tunes ViT-B/16 on flowers (batch 10, learning rate 0.001,
 "epochs"). Here an epoch is one HFSL round in which each data source's
 cluster makes one pass over its local samples (`samples / batch` local
 iterations), on scenarios from the generator with the tiny digits ViT's
-profile, planned by the greedy baseline, with clients' memory capped so
+profile, planned by the best-effort baseline, with clients' memory capped so
 chains have several members (as in `benchmarks/validator_bench.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +21,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gaisnet_opt.generator import generate
-from gaisnet_opt.io import write_text
+from gaisnet_opt.io import csv_text, write_text
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.scenario import Scenario, Training
-from gaisnet_opt.solvers.greedy_chains import solve_greedy
+from gaisnet_opt.solvers.best_effort import solve_best_effort
 from gaisnet_opt.validator import ValidationReport, validate
 from gaisnet_opt.validator.model import Tune, digits_profile
 from gaisnet_opt.validator.pretrain import pretrain
@@ -40,7 +38,7 @@ LR = 1e-3
 """the paper's learning rate"""
 OPTIMIZER = "adam"
 CLUSTERS = 3
-"""fine-tuning clusters the greedy plan aims for, where the experiment does not vary it"""
+"""fine-tuning clusters the best-effort plan aims for, where the experiment does not vary it"""
 
 
 @dataclass(frozen=True)
@@ -107,11 +105,11 @@ class Context:
                         seed=seed, out_dir=self.work / f"run{self._runs}", lr=LR, tune=tune)
 
 
-def greedy(scenario: Scenario, clusters: int = CLUSTERS) -> Plan:
-    """The greedy baseline's plan aiming at `clusters` fine-tuning clusters (a RuntimeError if it is not feasible)."""
-    result = solve_greedy(scenario, clusters=clusters)
+def baseline_plan(scenario: Scenario, clusters: int = CLUSTERS) -> Plan:
+    """The best-effort baseline plan aiming at `clusters` fine-tuning clusters (a RuntimeError if it is not feasible)."""
+    result = solve_best_effort(scenario, clusters=clusters)
     if result.plan is None or result.status != "feasible":
-        raise RuntimeError(f"greedy plan for {scenario.name} not feasible: {result.reason}")
+        raise RuntimeError(f"best-effort plan for {scenario.name} not feasible: {result.reason}")
     return result.plan
 
 
@@ -175,11 +173,7 @@ def markdown_table(rows: Sequence[Mapping[str, Cell]]) -> list[str]:
 def write_result(result: Result, name: str, out_dir: Path, preamble: Sequence[str]) -> list[Path]:
     """`<name>.md` (preamble, setup, table, notes, comparison), `<name>.csv` (the table) and `<name>.png` (the figure)."""
     md, table, png = out_dir / f"{name}.md", out_dir / f"{name}.csv", out_dir / f"{name}.png"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(result.rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(result.rows)
-    write_text(table, buffer.getvalue())
+    write_text(table, csv_text(result.rows))
     save_figure(result.figure, png)
     lines = [*preamble, "## Setup", "", *result.setup, "",
              f"## Results (also `{table.name}`, plot `{png.name}`)", "", *markdown_table(result.rows), "",
@@ -201,7 +195,7 @@ def scenario_note(classes: str, clusters: str) -> str:
     """The setup line naming the generated scenarios and plans."""
     return (f"- scenarios: `generate({CLIENTS}, seed, profile=digits_profile(), samples=(n, n), classes_per_source={classes})` "
             f"(6 data sources), client memory capped at {CLIENT_MEMORY_BYTES / 1e6:g} MB; plans: "
-            f"`solve_greedy(scenario, clusters={clusters})`")
+            f"`solve_best_effort(scenario, clusters={clusters})`")
 
 
 def figure(panels: int = 2) -> tuple[Figure, list[Axes]]:

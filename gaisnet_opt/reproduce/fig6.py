@@ -13,9 +13,9 @@ from gaisnet_opt.reproduce.common import (
     Cell,
     Context,
     Result,
+    baseline_plan,
     figure,
     first_end,
-    greedy,
     mean_curve,
     scenario_note,
     seeds_note,
@@ -41,7 +41,7 @@ def run(ctx: Context) -> Result:
     reports: dict[str, list[ValidationReport]] = {arm: [] for arm in ARMS}
     for seed in s.seeds:
         scenario = ctx.world(seed)
-        plan = greedy(scenario)
+        plan = baseline_plan(scenario)
         for arm, (pretrained, tune) in ARMS.items():
             reports[arm].append(ctx.train(scenario, plan, seed, rounds=rounds, pretrained=pretrained, tune=tune))
     curves = {arm: mean_curve(r) for arm, r in reports.items()}

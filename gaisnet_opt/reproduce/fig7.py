@@ -16,9 +16,9 @@ from gaisnet_opt.reproduce.common import (
     Cell,
     Context,
     Result,
+    baseline_plan,
     figure,
     first_end,
-    greedy,
     mean_curve,
     scenario_note,
     seeds_note,
@@ -53,7 +53,7 @@ def run(ctx: Context) -> Result:
     reports: dict[str, list[ValidationReport]] = {arm: [] for arm in ARMS}
     for seed in s.seeds:
         scenario = ctx.world(seed)
-        plan = greedy(scenario)
+        plan = baseline_plan(scenario)
         for arm, tune in ARMS.items():
             reports[arm].append(ctx.train(scenario, plan, seed, tune=tune))
     rows: list[dict[str, Cell]] = []

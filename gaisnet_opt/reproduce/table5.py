@@ -1,6 +1,6 @@
 """Table V / Fig. 8 (§V.F) with measured gains: MLCP against MSIP and RS, profits from the validator's accuracy curve.
 
-Three edge models A, B, C, each the greedy plan of its own generated scenario
+Three edge models A, B, C, each the best-effort plan of its own generated scenario
 (seeds 0, 1, 2; sources of 1 to 5 classes). The validator fine-tunes each for
 `cap` rounds; its accuracy after ℓ rounds (ℓ = 0: the new, zero head) is the
 model's accuracy-gain curve. The bridge (`schedule.pricing`) prices it:
@@ -22,8 +22,8 @@ from gaisnet_opt.reproduce.common import (
     Cell,
     Context,
     Result,
+    baseline_plan,
     figure,
-    greedy,
     scenario_note,
     seeds_note,
     verdict,
@@ -67,7 +67,7 @@ def run(ctx: Context) -> Result:
     measured = []
     for name, seed in MODELS.items():
         scenario = ctx.world(seed, classes=CLASSES)
-        plan = greedy(scenario)
+        plan = baseline_plan(scenario)
         curve = [r.test_accuracy for r in ctx.train(scenario, plan, seed, rounds=cap).rounds]
         measured.append((name, scenario, _only(plan, "finetune"), _only(plan, "inference"), curve))
     per_joule = PAPER_COST / float(np.mean([round_cost(sc, ft).energy_j for _, sc, ft, _, _ in measured]))

@@ -6,17 +6,17 @@
 
 from gaisnet_opt.schedule.examples import EXAMPLES, paper_table5
 from gaisnet_opt.schedule.instance import EdgeModel, Forecast, ProfitCurve, ScheduleInstance
-from gaisnet_opt.schedule.result import Comparison, OptimalSchedules, PolicySummary, RoundDecision, ScheduleResult
+from gaisnet_opt.schedule.result import OptimalSchedules, PolicyComparison, PolicySummary, RoundDecision, ScheduleResult
 from gaisnet_opt.schedule.solve import POLICIES, Policy, applicable_policies, compare_policies, solve_schedule
 
 __all__ = [
     "EXAMPLES",
     "POLICIES",
-    "Comparison",
     "EdgeModel",
     "Forecast",
     "OptimalSchedules",
     "Policy",
+    "PolicyComparison",
     "PolicySummary",
     "ProfitCurve",
     "RoundDecision",

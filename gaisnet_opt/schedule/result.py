@@ -8,16 +8,14 @@ profit its decisions do not earn.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from gaisnet_opt.result import Status
 from gaisnet_opt.schedule.actions import Action, feasible_actions
 from gaisnet_opt.schedule.instance import ScheduleInstance
-
-Status = Literal["optimal", "feasible"]
-"""optimal: proven (DP, or HiGHS within its time limit); feasible: a policy's schedule, or the MILP's best when time ran out."""
 
 
 class RoundDecision(BaseModel):
@@ -57,7 +55,8 @@ class ScheduleResult(BaseModel):
     policy: str
     params: dict[str, Any] = Field(default_factory=dict)
     instance: str
-    status: Status = "feasible"
+    status: Status = Field(default="feasible", description="optimal: proven (the DP, or HiGHS to a zero gap); "
+                           "feasible: a policy's schedule, or the MILP's best when time ran out")
     rounds: tuple[RoundDecision, ...]
     total: float
     bound: float | None = Field(default=None, description="best proven upper bound on the optimum (exact methods)")
@@ -103,7 +102,7 @@ class PolicySummary(BaseModel):
         )
 
 
-class Comparison(BaseModel):
+class PolicyComparison(BaseModel):
     """Several policies on one instance: single schedules and summaries over seeds."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

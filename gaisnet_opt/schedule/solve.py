@@ -10,7 +10,7 @@ import numpy as np
 from gaisnet_opt.schedule.dp import solve_dp
 from gaisnet_opt.schedule.instance import ScheduleInstance
 from gaisnet_opt.schedule.policies import random_summary, solve_msip, solve_random
-from gaisnet_opt.schedule.result import Comparison, PolicySummary, ScheduleResult
+from gaisnet_opt.schedule.result import PolicyComparison, PolicySummary, ScheduleResult
 from gaisnet_opt.schedule.rolling import solve_rolling
 
 Policy = Literal["mlcp", "mlcp-milp", "msip", "rs", "rolling"]
@@ -57,7 +57,7 @@ def compare_policies(
     seed: int = 0,
     runs: int = 1000,
     window: int | None = None,
-) -> Comparison:
+) -> PolicyComparison:
     """Each policy's single schedule (with `seed`), and summaries over `runs` seeds: RS's seeds on the known
     requests, or every policy over request sequences sampled from the forecast (the MILP is left out there:
     it equals the DP)."""
@@ -72,4 +72,4 @@ def compare_policies(
         for p in (p for p in chosen if p != "mlcp-milp"):
             totals = [solve_schedule(instance, p, seed=seed + i, demand=d, window=window).total for i, d in enumerate(samples)]
             summaries.append(PolicySummary.of(p, {"window": window} if p == "rolling" else {}, seed, totals))
-    return Comparison(instance=instance.name, results=results, summaries=tuple(summaries))
+    return PolicyComparison(instance=instance.name, results=results, summaries=tuple(summaries))

@@ -9,13 +9,13 @@ prove infeasibility (the solve result then says so plainly).
 from __future__ import annotations
 
 from gaisnet_opt.cost import batch_samples, effective_flops, member_memory
+from gaisnet_opt.instances.candidates import Adjacency, adjacency, candidate_members, server_choices
 from gaisnet_opt.plan import ClusterKind
-from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.solvers.joint_table import adjacency, candidate_members, server_choices
-from gaisnet_opt.solvers.split import gb
+from gaisnet_opt.scenario import Node, Scenario
+from gaisnet_opt.solvers.split_diagnosis import gb
 
 
-def start_problem(scenario: Scenario, kind: ClusterKind, start: str, adj: dict | None = None) -> str | None:
+def start_problem(scenario: Scenario, kind: ClusterKind, start: str, adj: Adjacency | None = None) -> str | None:
     """Why no `kind` chain from `start` can hold the model, if memory or a single unit already says so, whichever
     edge server serves it (the reason given is the default server's).
 
@@ -84,11 +84,16 @@ def precheck(scenario: Scenario, min_clusters: int, deadline_s: float | None) ->
     return _deadline(scenario, k, deadline_s)
 
 
+def _requested(node: Node) -> int:
+    """Samples of a requester's inference request."""
+    return node.request.samples if node.request is not None else 0
+
+
 def _total_memory(scenario: Scenario, k: int) -> str | None:
     """All clusters' memory against every client's plus every edge server's (once per slot)."""
     n = scenario.profile.n_units
     need = k * member_memory(scenario, "finetune", 0, n - 1, scenario.training.batch_size) if k else 0.0
-    need += sum(member_memory(scenario, "inference", 0, n - 1, r.request.samples) for r in scenario.requesters)
+    need += sum(member_memory(scenario, "inference", 0, n - 1, _requested(r)) for r in scenario.requesters)
     have = sum(node.memory_bytes for node in scenario.nodes)  # an edge server's slots share its memory
     if need > have:
         return (f"{k} fine-tuning and {len(scenario.requesters)} inference cluster(s) need {gb(need)} together, "
@@ -109,7 +114,7 @@ def _deadline(scenario: Scenario, k: int, deadline_s: float | None) -> str | Non
             return (f"a fine-tuning cluster computes {work:.3g} FLOP per round; even on the fastest node "
                     f"({fastest.id}, {flops:.3g} FLOP/s) that takes {work / flops:.3g} s, the deadline is {deadline_s:.3g} s")
     for r in scenario.requesters:
-        work = r.request.samples * sum(u.fwd_flops for u in units)
+        work = _requested(r) * sum(u.fwd_flops for u in units)
         if work / flops > deadline_s:
             return (f"the inference request of {r.id} computes {work:.3g} FLOP; even on the fastest node "
                     f"({fastest.id}, {flops:.3g} FLOP/s) that takes {work / flops:.3g} s, the deadline is {deadline_s:.3g} s")

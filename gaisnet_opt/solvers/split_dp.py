@@ -24,14 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gaisnet_opt.solvers.split_table import Seg, SplitInstance
+from gaisnet_opt.instances.split_instance import Hop, Seg, SplitInstance
 
-Label = tuple
+Label = tuple[float, float, float, float, float, float, "Label | None", Seg | None]
 """(k0, k1, k2, seconds, delivery s, upload s, previous label, segment or None).
 
 Sum objectives: k = (cost, weighted max delivery, weighted max upload); bottleneck:
 k = (closed stages' max, open stage, 0). The raw seconds are only compared under a deadline.
 """
+Dominates = Callable[[Label, Label], bool]
 
 
 @dataclass(frozen=True)
@@ -54,71 +55,92 @@ def _latency_dominates(old: Label, new: Label) -> bool:
     return old[3] + max(old[4] - new[4], 0.0) + max(old[5] - new[5], 0.0) <= new[3]
 
 
-def _insert(labels: list[Label], new: Label, dominates: Callable[[Label, Label], bool]) -> None:
-    for old in labels:
-        if dominates(old, new):
-            return
-    labels[:] = [old for old in labels if not dominates(new, old)]
-    labels.append(new)
+@dataclass(frozen=True)
+class _Rules:
+    """How labels extend, compare and meet the deadline for one instance."""
 
+    inst: SplitInstance
+    bottleneck: bool
+    dominates: Dominates
+    deadline: float | None
 
-def split_dp(inst: SplitInstance) -> DPSolution | None:
-    """The optimal split of `inst`, or None when no path exists (see `split.diagnose` for why)."""
-    n, k = inst.n_units, inst.n_members
-    bottleneck = inst.weights.form == "bottleneck"
-    deadline = inst.latency_cap
-    objective_dominates = _max_dominates if bottleneck else _sum_dominates
-    if deadline is None:
-        dominates = objective_dominates
-    else:
+    @classmethod
+    def of(cls, inst: SplitInstance) -> _Rules:
+        bottleneck = inst.weights.form == "bottleneck"
+        objective_dominates = _max_dominates if bottleneck else _sum_dominates
+        if inst.latency_cap is None:
+            return cls(inst, bottleneck, objective_dominates, None)
+
         def dominates(old: Label, new: Label) -> bool:
             return objective_dominates(old, new) and _latency_dominates(old, new)
 
-    def fits(lab: Label) -> bool:
-        return deadline is None or lab[3] + lab[4] + lab[5] + inst.return_s <= deadline
+        return cls(inst, bottleneck, dominates, inst.latency_cap)
 
+    def insert(self, labels: list[Label], new: Label) -> None:
+        """Add `new` unless it cannot meet the deadline or an old label dominates it; drop those it dominates."""
+        if self.deadline is not None and new[3] + new[4] + new[5] + self.inst.return_s > self.deadline:
+            return
+        for old in labels:
+            if self.dominates(old, new):
+                return
+        labels[:] = [old for old in labels if not self.dominates(new, old)]
+        labels.append(new)
+
+    def hand_on(self, lab: Label, h: Hop) -> Label:
+        """The label after hop h: the bottleneck closes the sender's stage, sums add the hop's cost."""
+        if self.bottleneck:
+            return (max(lab[0], lab[1] + h.stage), 0.0, 0.0, lab[3] + h.time, lab[4], lab[5], lab, None)
+        return (lab[0] + h.cost, lab[1], lab[2], lab[3] + h.time, lab[4], lab[5], lab, None)
+
+    def hold(self, lab: Label, s: Seg) -> Label:
+        """The label after segment s: its stage opens (bottleneck) or its cost and maxima join (sums)."""
+        timing = (lab[3] + s.time, max(lab[4], s.dl_s), max(lab[5], s.ul_s), lab, s)
+        if self.bottleneck:
+            return (lab[0], s.stage, 0.0, *timing)
+        return (lab[0] + s.cost, max(lab[1], s.dl), max(lab[2], s.ul), *timing)
+
+    def value(self, lab: Label) -> float:
+        """A complete path's objective by the instance's weights."""
+        if self.bottleneck:
+            return max(lab[0], lab[1] + self.inst.return_s)
+        return lab[0] + lab[1] + lab[2] + self.inst.constant
+
+
+def split_dp(inst: SplitInstance) -> DPSolution | None:
+    """The optimal split of `inst`, or None when no path exists (see `split_diagnosis.diagnose` for why)."""
+    n, k = inst.n_units, inst.n_members
+    rules = _Rules.of(inst)
     starts: dict[tuple[int, int], list[Label]] = {(0, 0): [(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, None)]}
     ends: dict[tuple[int, int], list[Label]] = {}
-    segs_from, hops_from = inst.segs_from, inst.hops_from
     for j in range(n):
         if j > 0:  # hand unit j-1's output on to a later member
             for a in range(k - 1):
-                labels = ends.get((a, j))
-                if not labels:
-                    continue
-                for h in hops_from.get((a, j - 1), ()):
+                for h in inst.hops_from.get((a, j - 1), ()) if ends.get((a, j)) else ():
                     bucket = starts.setdefault((h.b, j), [])
-                    for lab in labels:
-                        if bottleneck:
-                            new = (max(lab[0], lab[1] + h.stage), 0.0, 0.0, lab[3] + h.time, lab[4], lab[5], lab, None)
-                        else:
-                            new = (lab[0] + h.cost, lab[1], lab[2], lab[3] + h.time, lab[4], lab[5], lab, None)
-                        if fits(new):
-                            _insert(bucket, new, dominates)
+                    for lab in ends[(a, j)]:
+                        rules.insert(bucket, rules.hand_on(lab, h))
         for b in range(k):
-            labels = starts.get((b, j))
-            if not labels:
-                continue
-            for s in segs_from.get((b, j), ()):
+            for s in inst.segs_from.get((b, j), ()) if starts.get((b, j)) else ():
                 bucket = ends.setdefault((b, s.last + 1), [])
-                for lab in labels:
-                    timing = (lab[3] + s.time, max(lab[4], s.dl_s), max(lab[5], s.ul_s), lab, s)
-                    if bottleneck:
-                        new = (lab[0], s.stage, 0.0, *timing)
-                    else:
-                        new = (lab[0] + s.cost, max(lab[1], s.dl), max(lab[2], s.ul), *timing)
-                    if fits(new):
-                        _insert(bucket, new, dominates)
-    best, best_value = None, 0.0
-    for lab in ends.get((k - 1, n), ()):
-        value = max(lab[0], lab[1] + inst.return_s) if bottleneck else lab[0] + lab[1] + lab[2] + inst.constant
+                for lab in starts[(b, j)]:
+                    rules.insert(bucket, rules.hold(lab, s))
+    return _best(rules, ends.get((k - 1, n), []))
+
+
+def _best(rules: _Rules, complete: list[Label]) -> DPSolution | None:
+    """The first complete label of least value, unwound into its segments."""
+    best: Label | None = None
+    best_value = 0.0
+    for lab in complete:
+        value = rules.value(lab)
         if best is None or value < best_value:
             best, best_value = lab, value
     if best is None:
         return None
     segs: list[Seg] = []
-    while best is not None:
-        if best[7] is not None:
-            segs.append(best[7])
-        best = best[6]
+    at: Label | None = best
+    while at is not None:
+        if at[7] is not None:
+            segs.append(at[7])
+        at = at[6]
     return DPSolution(segs=segs[::-1], value=best_value)

@@ -1,8 +1,11 @@
 """Split heuristics: each gives every chain member a unit count; `split.solve_split` evaluates them.
 
-All four use every member of the chain (none is skipped), so they need at
-least as many units as members. They never call the cost model themselves:
-one evaluation path (plan -> checker -> cost model) judges them all.
+`uniform` (equal counts), `proportional` (counts in proportion to compute,
+the paper's split), `memory-fill` (each member filled to its memory in chain
+order) and `balance-by-flops` (torchgpipe's block partition of the units'
+FLOPs). All four use every member of the chain (none is skipped), so they
+need at least as many units as members. They never call the cost model
+themselves: one evaluation path (plan -> checker -> cost model) judges them all.
 """
 
 from __future__ import annotations
@@ -10,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gaisnet_opt.cost import effective_flops
-from gaisnet_opt.solvers.greedy_chains import uniform_counts
-from gaisnet_opt.solvers.split_table import SplitTable
+from gaisnet_opt.instances.split_table import SplitTable
 
 Heuristic = Callable[[SplitTable, list[str]], list[int]]
 
@@ -29,6 +31,12 @@ def _work(table: SplitTable) -> list[float]:
 def _need_enough_units(table: SplitTable, chain: list[str]) -> None:
     if len(chain) > table.n_units:
         raise NoSplit(f"the chain has {len(chain)} members but the model only {table.n_units} units; heuristics use every member")
+
+
+def uniform_counts(n_units: int, n_members: int) -> list[int]:
+    """Units per member, as equal as possible, the earlier members taking the remainder."""
+    base, extra = divmod(n_units, n_members)
+    return [base + (i < extra) for i in range(n_members)]
 
 
 def uniform(table: SplitTable, chain: list[str]) -> list[int]:
@@ -54,7 +62,7 @@ def proportional(table: SplitTable, chain: list[str]) -> list[int]:
     return counts
 
 
-def greedy(table: SplitTable, chain: list[str]) -> list[int]:
+def memory_fill(table: SplitTable, chain: list[str]) -> list[int]:
     """Fill each member, in chain order, with as many units as its memory holds; the end point takes the rest.
 
     Every later member keeps at least one unit. The end point may overflow: the checker then names it.
@@ -69,12 +77,14 @@ def greedy(table: SplitTable, chain: list[str]) -> list[int]:
             last += 1
         counts.append(last - first + 1)
         first = last + 1
-    return counts + [n - first]
+    return [*counts, n - first]
 
 
-def balance(table: SplitTable, chain: list[str]) -> list[int]:
+def balance_by_flops(table: SplitTable, chain: list[str]) -> list[int]:
     """Block partition of the units' compute into K contiguous blocks, as torchgpipe balances GPUs.
 
+    torchgpipe's `balance_by_time` partitions measured times; this partitions
+    each unit's FLOPs per sample (`_work`), the cost model's proxy for them.
     Follows torchgpipe's `balance/blockpartition.py` (kakaobrain/torchgpipe), which
     implements Bárány and Grinberg, "Block partitions of sequences" (Israel J. Math.
     2015, arXiv:1308.2452): normalise the sequence to [0, 1], start from equal
@@ -112,4 +122,6 @@ def balance(table: SplitTable, chain: list[str]) -> list[int]:
                 break
 
 
-HEURISTICS: dict[str, Heuristic] = {"uniform": uniform, "proportional": proportional, "greedy": greedy, "balance": balance}
+HEURISTICS: dict[str, Heuristic] = {
+    "uniform": uniform, "proportional": proportional, "memory-fill": memory_fill, "balance-by-flops": balance_by_flops,
+}

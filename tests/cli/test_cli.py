@@ -70,7 +70,7 @@ def test_ranges_that_do_not_cover_cannot_be_evaluated(tmp_path):
 
 def test_document_on_stdout_stays_parseable(tmp_path):
     s, _ = tiny_files(tmp_path, ("c0", 0, 2))
-    r = runner.invoke(app, ["solve", s, "--method", "greedy", "-o", "-"])
+    r = runner.invoke(app, ["solve", s, "--method", "largest-first", "-o", "-"])
     assert r.exit_code == 0
     assert {c.start for c in Plan.model_validate_json(r.stdout).clusters} == {"c0", "c1"}  # c1 raised a request
 

@@ -24,7 +24,7 @@ def scenario_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("method", ["dp", "milp", "cpsat", "uniform", "proportional", "greedy", "balance"])
+@pytest.mark.parametrize("method", ["dp", "milp", "cpsat", "uniform", "proportional", "memory-fill", "balance-by-flops"])
 def test_table_and_plan_file(scenario_file: Path, tmp_path: Path, method: str):
     out = tmp_path / "plan.json"
     res = runner.invoke(app, ["split", str(scenario_file), "--chain", "c0,c1,e0", "--method", method, "-o", str(out)])

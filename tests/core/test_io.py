@@ -13,13 +13,13 @@ from gaisnet_opt.plan import Plan
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.result import SolveResult
 from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.solvers.greedy_chains import solve_greedy
+from gaisnet_opt.solvers.best_effort import solve_best_effort
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_round_trip_is_lossless(tmp_path, suffix):
     scenario = generate(12, seed=3)
-    result = solve_greedy(scenario, clusters=2)
+    result = solve_best_effort(scenario, clusters=2)
     for model, obj in ((Scenario, scenario), (Plan, result.plan), (SolveResult, result), (ModelProfile, scenario.profile)):
         path = tmp_path / f"doc{suffix}"
         save(obj, path)

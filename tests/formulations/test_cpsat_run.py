@@ -25,8 +25,8 @@ model here runs without presolve now, so these check that CP-SAT so run agrees w
 @pytest.mark.parametrize(("scenario", "objective"), [c[:2] for c in CASES], ids=[c[2] for c in CASES])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_cpsat_agrees_with_the_milp_where_presolve_went_wrong(scenario, objective, threads):
-    cpsat = solve(scenario, method="cpsat", objective=objective, time_limit=60, threads=threads, stop_at_floor=False)
-    milp = solve(scenario, method="milp", objective=objective, time_limit=60, stop_at_floor=False)
+    cpsat = solve(scenario, method="cpsat", objective=objective, time_limit_s=60, threads=threads, stop_at_floor=False)
+    milp = solve(scenario, method="milp", objective=objective, time_limit_s=60, stop_at_floor=False)
     assert milp.status == "optimal"
     assert cpsat.status == "optimal", cpsat.params["solver_status"]
     assert cpsat.objective == pytest.approx(milp.objective, rel=1e-6)
@@ -41,12 +41,12 @@ def infeasible_model() -> cp_model.CpModel:
 
 
 def test_an_infeasibility_found_by_several_workers_is_rechecked_by_one():
-    solver = new_solver(threads=2, seed=0, time_limit=5.0)
+    solver = new_solver(threads=2, seed=0, time_limit_s=5.0)
     code, note = solve_rechecked(solver, infeasible_model())
     assert code == cp_model.INFEASIBLE and note == WORKERS_RECHECK
     assert solver.parameters.num_workers == 1 and not solver.parameters.cp_model_presolve
 
 
 def test_one_worker_is_not_rechecked():
-    code, note = solve_rechecked(new_solver(threads=1, seed=0, time_limit=5.0), infeasible_model())
+    code, note = solve_rechecked(new_solver(threads=1, seed=0, time_limit_s=5.0), infeasible_model())
     assert code == cp_model.INFEASIBLE and note == ""

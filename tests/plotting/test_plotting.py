@@ -13,7 +13,7 @@ from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.plotting.gantt import plot_gantt
 from gaisnet_opt.plotting.plan_map import plot_plan_map
 from gaisnet_opt.plotting.timeline import cluster_timeline
-from gaisnet_opt.solvers.greedy_chains import solve_greedy
+from gaisnet_opt.solvers.best_effort import solve_best_effort
 from tests.support.worlds import FT, FT_EDGE, INF
 
 
@@ -35,7 +35,7 @@ def test_timeline_is_serial_within_an_iteration(scenario):
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plots_are_written(tmp_path, suffix):
     s = generate(25, seed=3)
-    plan = solve_greedy(s, clusters=3).plan
+    plan = solve_best_effort(s, clusters=3).plan
     for draw, name in ((plot_plan_map, "map"), (plot_gantt, "gantt")):
         out = save_figure(draw(s, plan), tmp_path / f"{name}{suffix}")
         assert out.stat().st_size > 1000

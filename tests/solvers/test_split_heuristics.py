@@ -6,11 +6,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.profile import ModelProfile, Provenance, Unit
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.split import solve_split
-from gaisnet_opt.solvers.split_heuristics import HEURISTICS, balance, greedy, proportional, uniform
-from gaisnet_opt.solvers.split_table import SplitTable
+from gaisnet_opt.solvers.split_heuristics import (
+    HEURISTICS,
+    balance_by_flops,
+    memory_fill,
+    proportional,
+    uniform,
+    uniform_counts,
+)
 from tests.support.contracts import assert_split_sound
 from tests.support.split_cases import OBJECTIVES, problems
 from tests.support.worlds import tiny_scenario
@@ -45,12 +52,12 @@ def _flat_scenario(work: list[float], flops: tuple[float, float] = (100, 100)):
     return s.model_copy(update={"nodes": nodes})
 
 
-def test_balance_matches_torchgpipe_blockpartition():
+def test_balance_by_flops_matches_torchgpipe_blockpartition():
     """torchgpipe's own test: solve([1, 2, 3, 4, 5, 6], partitions=2) == [[1, 2, 3, 4], [5, 6]]."""
     table = SplitTable.for_chain(_flat_scenario([1, 2, 3, 4, 5, 6]), "finetune", ["c0", "c1"])
-    assert balance(table, ["c0", "c1"]) == [4, 2]
+    assert balance_by_flops(table, ["c0", "c1"]) == [4, 2]
     zeros = SplitTable.for_chain(_flat_scenario([0, 0]), "finetune", ["c0", "c1"])
-    assert balance(zeros, ["c0", "c1"]) == [1, 1]
+    assert balance_by_flops(zeros, ["c0", "c1"]) == [1, 1]
 
 
 def test_uniform_and_proportional_counts():
@@ -58,13 +65,14 @@ def test_uniform_and_proportional_counts():
     assert uniform(table, ["c0", "c1"]) == [4, 3]
     # 5 spare units after one each, shared 1:3 -> 1.25 and 3.75: remainders 0.25 < 0.75
     assert proportional(table, ["c0", "c1"]) == [2, 5]
+    assert uniform_counts(14, 3) == [5, 5, 4] and uniform_counts(3, 3) == [1, 1, 1]
 
 
-def test_greedy_fills_memory_in_chain_order():
+def test_memory_fill_fills_memory_in_chain_order():
     s = _flat_scenario([1] * 5)
     nodes = tuple(n.model_copy(update={"memory_bytes": 3}) if n.id == "c0" else n for n in s.nodes)
     table = SplitTable.for_chain(s.model_copy(update={"nodes": nodes}), "finetune", ["c0", "c1"])
-    assert greedy(table, ["c0", "c1"]) == [3, 2]  # 1 frozen byte per unit, 3 bytes on c0
+    assert memory_fill(table, ["c0", "c1"]) == [3, 2]  # 1 frozen byte per unit, 3 bytes on c0
 
 
 @pytest.mark.parametrize("method", sorted(HEURISTICS))

@@ -7,7 +7,7 @@ from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
 
-HEURISTIC_METHODS = ("greedy", "balanced", "fastest", "random", "local")
+HEURISTIC_METHODS = ("largest-first", "roomiest-first", "fastest-first", "random", "local")
 """The joint heuristics (`local` improves the best constructive plan)."""
 
 REL = 1e-9

@@ -4,7 +4,9 @@ The brute force knows nothing of the models: it enumerates every chain from
 every start point (distinct nodes, the edge server at most once), every split
 of the units along it, keeps the clusters the checker accepts on their own,
 and combines them (one per request, any number of data sources) through the
-cost model's figures; the best plan is then re-checked whole.
+cost model's figures, cutting a branch that cannot beat the best so far
+(latency and energy only grow as clusters join); the best plan is then
+re-checked whole.
 """
 
 from __future__ import annotations
@@ -111,8 +113,15 @@ def brute_force(scenario: Scenario, objective: Objective, deadline_s: float | No
     best: tuple[float, Plan] | None = None
     sign = -1.0 if objective.maximize else 1.0
 
+    if deadline_s is not None:  # a cluster over the deadline is in no feasible plan
+        options = [[o for o in opts if o is None or o[1].latency_s <= deadline_s] for opts in options]
+
     def rec(i: int, used: set[str], load: dict[str, int], chosen: list) -> None:
         nonlocal best
+        if best is not None and not objective.maximize and i < len(options):
+            # latency (a max) and energy (a sum) only grow as clusters join: no completion beats the best
+            if _value(scenario, objective, chosen) >= best[0] - 1e-12 * max(1.0, abs(best[0])):
+                return
         if i == len(options):
             k = sum(c.kind == "finetune" for c, _ in chosen)
             if not lo <= k <= hi:

@@ -1,4 +1,4 @@
-"""The heuristics: feasible plans the checker accepts, the cost model's objective, seeded and repeatable."""
+"""The joint heuristics: feasible plans the checker accepts, the cost model's objective, seeded and repeatable."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
-from gaisnet_opt.solvers.heuristics import deadline_of, with_clusters
 from gaisnet_opt.solvers.precheck import precheck
+from gaisnet_opt.solvers.service import deadline_of, with_clusters
 from gaisnet_opt.solvers.solve import solve
 from tests.support.contracts import HEURISTIC_METHODS, assert_sound
 
@@ -25,7 +25,7 @@ def test_every_heuristic_plan_passes_the_checker(n, seed, k, objective):
     fixed = with_clusters(scenario, k)
     hopeless = precheck(fixed, k, deadline_of(fixed, objective))  # a reason why no plan exists, or None
     for method in HEURISTIC_METHODS:
-        r = solve(scenario, method=method, objective=objective, clusters=k, seed=seed, time_limit=3)
+        r = solve(scenario, method=method, objective=objective, clusters=k, seed=seed, time_limit_s=3)
         if hopeless is not None:
             assert r.plan is None and r.status == "infeasible" and hopeless in r.reason, method
             continue
@@ -39,18 +39,3 @@ def test_seeded_runs_repeat(method):
     s = generate(40, seed=2)
     a, b = (solve(s, method=method, clusters=3, seed=7) for _ in range(2))
     assert a.plan == b.plan and a.objective == b.objective
-
-
-def test_local_search_never_worsens_the_constructive_plans():
-    s = generate(40, seed=9)
-    local = solve(s, method="local", clusters=3, time_limit=5)
-    for method in ("greedy", "balanced", "fastest", "random"):
-        r = solve(s, method=method, clusters=3)
-        assert r.objective is None or local.objective <= r.objective
-
-
-def test_coverage_fills_clusters_up_to_the_deadline():
-    s = generate(30, seed=3)
-    tight, loose = (solve(s, method="local", objective=Objective(kind="coverage", deadline_s=d)) for d in (60.0, 1e4))
-    assert tight.objective <= loose.objective
-    assert len(loose.plan.clusters) >= len(tight.plan.clusters)

@@ -50,7 +50,7 @@ def test_reason_names_member_and_resource(label, scenario, chain, kind, words, m
 
 
 def test_heuristic_plan_breaking_memory_names_node():
-    r = solve_split(_with(tiny_scenario(), c0=3000, c1=2000), ["c0", "c1"], "finetune", "greedy")
+    r = solve_split(_with(tiny_scenario(), c0=3000, c1=2000), ["c0", "c1"], "finetune", "memory-fill")
     assert r.status == "infeasible" and "c1 needs" in r.reason and "GB" in r.reason
 
 

@@ -1,4 +1,4 @@
-"""The exact split methods agree with each other and with brute force, on the cost model's value."""
+"""`solve_split`: the exact methods agree with each other and with brute force, on the cost model's value."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gaisnet_opt.formulations.split_cpsat import SCALE, solve_split_cpsat
-from gaisnet_opt.formulations.split_milp import solve_split_milp
+from gaisnet_opt.instances.split_instance import DEADLINE_MARGIN, SplitInstance
+from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.plan import ClusterKind
-from gaisnet_opt.profile_catalog import load_profile
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.split import solve_split
 from gaisnet_opt.solvers.split_dp import split_dp
-from gaisnet_opt.solvers.split_table import DEADLINE_MARGIN, SplitInstance, SplitTable
 from tests.support.contracts import REL, assert_split_sound, close
 from tests.support.split_cases import KINDS, OBJECTIVES, brute_force, problems
 from tests.support.worlds import tiny_scenario
@@ -43,8 +41,8 @@ def test_dp_milp_cpsat_equal_brute_force(kind: ClusterKind, objective: Objective
     assert dp.gap <= 1e-12  # the DP's own sum vs the cost model's: rounding only
     assert close(milp.objective, best)
     assert milp.gap is not None and milp.gap <= 1e-9
-    tol = cpsat.params["tolerance"]
-    assert best - 1e-12 <= cpsat.objective <= best + tol + REL * best
+    tol = cpsat.params["tolerance"]  # each side of the scaled value: 2·tol between CP-SAT's plan and the optimum
+    assert best - 1e-12 <= cpsat.objective <= best + 2 * tol + REL * best
     assert cpsat.bound <= best + REL * best
 
 
@@ -60,18 +58,6 @@ def test_dp_reuses_one_table_across_chains():
             assert ref.status == "infeasible"
         else:
             assert close(sol.value, ref.objective)
-
-
-def test_milp_and_cpsat_solve_in_one_process():
-    """highspy and ortools both ship HiGHS symbols; alternate the two solvers on one real instance."""
-    profile = load_profile()
-    scenario = tiny_scenario(profile=profile)
-    scenario = scenario.model_copy(update={"nodes": tuple(n.model_copy(update={"memory_bytes": 1e10}) for n in scenario.nodes)})
-    inst = SplitInstance.build(SplitTable.for_chain(scenario, "finetune", ["c0", "c1", "e0"]), ["c0", "c1", "e0"], Objective())
-    values = [solve_split_milp(inst).objective, solve_split_cpsat(inst).objective, solve_split_milp(inst).objective]
-    assert all(v is not None for v in values)
-    assert close(values[0], values[2])
-    assert abs(values[1] - values[0]) <= 1e-6 * values[0]
 
 
 def test_skipping_an_inner_member_is_a_decision():
@@ -103,16 +89,15 @@ def test_exact_methods_under_a_deadline(problem, objective: Objective, factor: f
         else:
             assert_split_sound(scenario, r)
             assert close(r.objective, best), method
-    cpsat = results["cpsat"]
-    slack = (2 * len(chain) + 3) * cap / SCALE
-    inner = brute_force(scenario, chain, kind, spec, server, cap - slack)
+    cpsat = results["cpsat"]  # it may miss plans within its deadline slack of the cap, none further under
+    inner = brute_force(scenario, chain, kind, spec, server, cap - cpsat.params["deadline_slack"])
     if cpsat.plan is None:
         assert cpsat.status == "infeasible" and math.isinf(inner)
     else:
         assert_split_sound(scenario, cpsat)
         assert cpsat.objective >= best - REL * best
         if not math.isinf(inner):
-            assert cpsat.objective <= inner + cpsat.params["tolerance"] + REL * inner
+            assert cpsat.objective <= inner + 2 * cpsat.params["tolerance"] + REL * inner
 
 
 def _cap(deadline: float) -> float:

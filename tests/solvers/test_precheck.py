@@ -16,7 +16,7 @@ def only_c1_reaches_the_server():
     return (ServerLink(client="c1", server="e0", uplink_bps=40, downlink_bps=80),)
 
 
-@pytest.mark.parametrize("method", [*EXACT, "greedy"])
+@pytest.mark.parametrize("method", [*EXACT, "largest-first"])
 def test_too_many_clusters_for_the_data_sources(method):
     r = solve(tiny_scenario(), method=method, clusters=3)
     assert r.status == "infeasible" and r.plan is None
@@ -68,7 +68,7 @@ def test_solver_proven_infeasibility_is_said_plainly(method):
 
 
 def test_a_heuristic_failing_does_not_claim_infeasibility():
-    r = solve(two_requests_one_helper(), method="greedy")
+    r = solve(two_requests_one_helper(), method="largest-first")
     assert r.status == "error" and "proves nothing" in r.reason
 
 
@@ -78,7 +78,7 @@ def test_one_request_with_the_helper_is_served():
         assert r.status == "optimal" and [c.chain for c in r.plan.clusters] == [["r1", "h"]]
 
 
-@pytest.mark.parametrize("method", [*EXACT, "greedy", "fastest", "local"])
+@pytest.mark.parametrize("method", [*EXACT, "largest-first", "fastest-first", "local"])
 def test_only_the_second_edge_server_can_hold_the_rest(method):
     """c0 holds the embedding alone; e0 (its default server) is too small for the rest, e1 is not."""
     base = tiny_scenario()
