@@ -37,10 +37,10 @@ from gaisnet_opt.scenario import Scenario, Training
 from gaisnet_opt.solvers.best_effort import solve_best_effort
 from gaisnet_opt.validator import ValidationReport, validate
 from gaisnet_opt.validator.data import batch_indices, load_digits, partition
-from gaisnet_opt.validator.engine import OPTIMIZERS, SplitChain
 from gaisnet_opt.validator.model import digits_profile
 from gaisnet_opt.validator.pretrain import pretrain
 from gaisnet_opt.validator.report import to_markdown
+from gaisnet_opt.validator.split_chain import OPTIMIZERS, SplitChain
 
 RESULTS = Path(__file__).parent / "results"
 

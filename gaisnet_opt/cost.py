@@ -273,8 +273,7 @@ def combine(scenario: Scenario, clusters: tuple[ClusterCost, ...]) -> RoundCost:
     def slowest(kind: str | None) -> float:
         return max((c.latency_s for c in clusters if kind in (None, c.kind)), default=0.0)
 
-    sources = [scenario.node[c.start].data for c in clusters if c.kind == "finetune"]
-    sources = [d for d in sources if d is not None]
+    sources = [d for c in clusters if c.kind == "finetune" and (d := scenario.node[c.start].data) is not None]
     return RoundCost(
         clusters=clusters,
         latency_s=slowest(None),

@@ -6,6 +6,8 @@ torch is imported inside the commands, so the rest of the CLI works without it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +18,18 @@ from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import load
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.scenario import Scenario
+
+FLAGS = {"rounds": "--rounds", "nprocs": "--nprocs", "timeout": "--timeout"}
+"""The library's parameter names that are options of `validate` under another name."""
+
+
+@contextmanager
+def _flag_names() -> Iterator[None]:
+    """Bad input the library reports by parameter name, reported by the option's name."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(exc.source, [(FLAGS.get(path, path), reason) for path, reason in exc.problems]) from None
 
 
 def _threads(threads: int | None) -> None:
@@ -57,12 +71,12 @@ def validate_command(
         raise InputError("validate", [("--timeout", f"{timeout}: must be positive")])
     scheme: Literal["classes", "iid", "dirichlet"] = partition  # type: ignore[assignment]
     _threads(threads)
-    options = {"rounds": rounds, "data": data, "checkpoint": checkpoint, "seed": seed, "out_dir": out, "resume": resume,
-               "partition_scheme": scheme, "alpha": alpha, "lr": lr, "timeout": timeout}
-    from gaisnet_opt.validator.distributed import run_from_env, under_torchrun
+    from gaisnet_opt.validator.distributed.torchrun import run_from_env, under_torchrun
 
     if engine == "distributed" and under_torchrun():
-        node = run_from_env(scenario, plan, **options)  # type: ignore[arg-type]
+        with _flag_names():
+            node = run_from_env(scenario, plan, rounds, data, checkpoint, seed, out, resume, partition_scheme=scheme,
+                                alpha=alpha, lr=lr, timeout=timeout)
         rank = os.environ["RANK"]
         console.print(f"rank {rank} ({node}) finished" + (f"; wrote {out}/report.json" if rank == "0" else ""))
         return
@@ -71,15 +85,16 @@ def validate_command(
     from gaisnet_opt.validator import validate
     from gaisnet_opt.validator.report import RoundRecord
 
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console, transient=True) as bar, _flag_names():
         task = bar.add_task("HFSL rounds", total=rounds)
 
         def advance(record: RoundRecord, total: int) -> None:
             bar.update(task, completed=record.round, description=f"round {record.round}/{total}: "
                        f"accuracy {record.test_accuracy:.3f}")
 
-        report = validate(scenario, plan, progress=advance, engine=engine, nprocs=nprocs,  # type: ignore[arg-type]
-                          master_addr=master_addr, master_port=master_port, **options)
+        report = validate(scenario, plan, rounds, data, checkpoint, seed, out, resume, partition_scheme=scheme,
+                          alpha=alpha, lr=lr, progress=advance, engine=engine,  # type: ignore[arg-type]
+                          nprocs=nprocs, master_addr=master_addr, master_port=master_port, timeout=timeout)
     first, last = report.rounds[0], report.rounds[-1]
     console.print(f"held-out accuracy {first.test_accuracy:.4f} (round {first.round}) -> {last.test_accuracy:.4f} "
                   f"(round {last.round}); host calibrated at {report.host_flops_per_s or 0:.3g} FLOP/s and "

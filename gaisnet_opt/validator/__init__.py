@@ -19,7 +19,7 @@ each chain node in plan order) and the same input files on every host; rank
 0 writes the report.
 """
 
-from gaisnet_opt.validator.fedavg import Fault
+from gaisnet_opt.validator.faults import Fault
 from gaisnet_opt.validator.report import ValidationReport
 from gaisnet_opt.validator.run import validate
 

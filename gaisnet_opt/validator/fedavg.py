@@ -1,31 +1,22 @@
-"""One HFSL round (paper §III.C, Fig. 4): split learning inside each cluster, FedAvg across clusters.
+"""FedAvg across clusters (paper §III.C): which clusters are averaged, with which weights, and the average.
 
-Clusters are independent within a round, so they run one after another on one
-model instance: each starts from the edge server's delivered tunable modules
-(prompt modules and head), trains its local iterations along its chain, and
-uploads its tuned modules. The edge server then averages same-named modules
-over the clusters that finished, weighted by their samples. A cluster whose
-member failed uploads nothing and is left out; the frozen backbone is never
-written.
-
-`train_clusters` is the local part both engines run (in a distributed run,
-each process over the clusters it is in, with only its members' steps);
-they differ in how the updates meet: `train_round` here, collectives in
-`validator.distributed`.
+The edge server averages same-named tunable modules (prompts and head) over
+the clusters that finished the round, weighted by their start points'
+samples. Which clusters those are is `decide`'s, one rule for both engines:
+each process reports what it saw of a cluster (`ClusterView`) and the views
+are merged here, whether there is one (in process) or one per member process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from gaisnet_opt.validator.data import Split, batch_indices
-from gaisnet_opt.validator.engine import LostPeer, MemberFailure, SplitChain
+from gaisnet_opt.validator.faults import MemberFailure
 
 State = dict[str, torch.Tensor]
 
@@ -63,38 +54,65 @@ def fedavg(updates: Sequence[tuple[Mapping[str, torch.Tensor], float]]) -> State
     return {name: averaged(weighted_sum(updates, name, first[name]), total, first[name]) for name in first}
 
 
-@dataclass
-class ClusterJob:
-    """A fine-tuning cluster: its chain and the local data at its start point."""
-
-    index: int
-    chain: SplitChain
-    data: Split | None
-    """None in a process without the start point"""
-    key: str
-    """whose batches: the start point's node id"""
-
-
-FaultKind = Literal["exit", "hang"]
+def mean_loss(losses: Sequence[tuple[float, float]]) -> float | None:
+    """Sample-weighted mean of (loss, samples) over the clusters that finished."""
+    return sum(l * w for l, w in losses) / sum(w for _, w in losses) if losses else None
 
 
 @dataclass(frozen=True)
-class Fault:
-    """Injected: `node` drops out of the given round before its compute of `iteration` (0-based).
+class ClusterView:
+    """What one process saw of a cluster's local training (None: not known there)."""
 
-    `kind` matters only to the distributed engine, whose neighbours of a dead process see its connections close but
-    can tell a hung one (alive and silent) only by the timeout: "exit" kills the member's process, "hang" keeps it
-    silent far longer than any wait. In one process both are the same drop-out.
-    """
+    failure: tuple[str, int | None] | None = None
+    """the member that failed and the iteration it failed at (None: its process was lost, where is unknown)"""
+    loss: float | None = None
+    """mean training loss, where the end point is"""
+    samples: float | None = None
+    """local samples, where the start point is (the FedAvg weight)"""
 
-    round: int
-    node: str
-    iteration: int = 0
-    kind: FaultKind = "exit"
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ClusterView:
+        """A view from its `dataclasses.asdict` form after a JSON round trip (the failure a list)."""
+        failure = data["failure"]
+        return cls(None if failure is None else (failure[0], failure[1]), data["loss"], data["samples"])
 
-    def __post_init__(self) -> None:
-        if self.kind not in get_args(FaultKind):
-            raise ValueError(f"fault kind '{self.kind}': expected one of {', '.join(get_args(FaultKind))}")
+
+@dataclass(frozen=True)
+class Decision:
+    """Each cluster's FedAvg weight (0: left out), the round's mean training loss, and why clusters were left out."""
+
+    weights: dict[int, float]
+    train_loss: float | None
+    failures: tuple[str, ...]
+
+
+def _failure(views: Sequence[ClusterView]) -> str | None:
+    """Why a cluster with these views is left out (None: it finished). A lost process is the culprit before a
+    member that reported losing it; the iteration is the earliest any view names for the culprit."""
+    failed = [v.failure for v in views if v.failure is not None]
+    if not failed:
+        return None
+    culprit = next((node for node, it in failed if it is None), failed[0][0])
+    seen = [it for node, it in failed if node == culprit and it is not None]
+    return str(MemberFailure(culprit, min(seen))) if seen else f"member {culprit} failed (its process is gone)"
+
+
+def decide(views: Mapping[int, Sequence[ClusterView]], gone: Mapping[int, str]) -> Decision:
+    """The FedAvg decision of a round from every fine-tuning cluster's views (cluster index -> views); clusters in
+    `gone` did not train (the reason, e.g. a member lost in an earlier round)."""
+    weights: dict[int, float] = {}
+    losses: list[tuple[float, float]] = []
+    failures: list[str] = []
+    for i in sorted({*views, *gone}):
+        why = gone.get(i) or _failure(views.get(i, ()))
+        if why is not None:
+            failures.append(f"cluster {i}: {why}")
+            weights[i] = 0.0
+            continue
+        samples = next((v.samples for v in views[i] if v.samples is not None), 0.0)
+        weights[i] = samples
+        losses += [(v.loss, samples) for v in views[i] if v.loss is not None]
+    return Decision(weights, mean_loss(losses), tuple(failures))
 
 
 @dataclass(frozen=True)
@@ -104,83 +122,3 @@ class RoundOutcome:
     state: State
     train_loss: float | None
     failures: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ClusterResult:
-    """One cluster's local training as this process saw it."""
-
-    index: int
-    update: State | None
-    """the model's tunable tensors after the cluster's iterations (None: it failed)"""
-    loss: float | None
-    """mean training loss, where the end point is"""
-    samples: float | None
-    """local samples, where the start point is (the FedAvg weight)"""
-    failure: MemberFailure | None = None
-
-
-def train_clusters(
-    model: nn.Module, jobs: Sequence[ClusterJob], global_state: State, *, round_no: int, iterations: int, batch: int,
-    optimizer: str, lr: float, seed: int, faults: Sequence[Fault] = (),
-) -> list[ClusterResult]:
-    """Every cluster's local iterations from `global_state`, one after another; a lost member fails its cluster."""
-    results = []
-    for job in jobs:
-        load_tunable(model, global_state)
-        job.chain.new_round(optimizer, lr)
-        fault = next((f for f in faults if f.round == round_no and f.node in {w.node for w in job.chain.workers}), None)
-        losses: list[float] = []
-        try:
-            for i in range(iterations):
-                failing = fault.node if fault is not None and fault.iteration == i else None
-                images = labels = None
-                if job.data is not None:
-                    idx = batch_indices(len(job.data), batch, seed, job.key, (round_no - 1) * iterations + i)
-                    images, labels = job.data.images[idx], job.data.labels[idx]
-                try:
-                    loss = job.chain.train_step(images, labels, failing, i, rows=batch)
-                except LostPeer as exc:
-                    raise MemberFailure(exc.node, i) from exc
-                if loss is not None:
-                    losses.append(loss)
-        except MemberFailure as exc:
-            results.append(ClusterResult(job.index, None, None, None, exc))
-            continue
-        job.chain.end_round()
-        results.append(ClusterResult(job.index, tunable_state(model), sum(losses) / len(losses) if losses else None,
-                                     None if job.data is None else float(len(job.data))))
-    return results
-
-
-def mean_loss(losses: Sequence[tuple[float, float]]) -> float | None:
-    """Sample-weighted mean of (loss, samples) over the clusters that finished."""
-    return sum(l * w for l, w in losses) / sum(w for _, w in losses) if losses else None
-
-
-def train_round(
-    model: nn.Module, jobs: Sequence[ClusterJob], global_state: State, *, round_no: int, iterations: int, batch: int,
-    optimizer: str, lr: float, seed: int, faults: Sequence[Fault] = (),
-) -> RoundOutcome:
-    """Every cluster's local iterations from `global_state`, then FedAvg of those that finished."""
-    results = train_clusters(model, jobs, global_state, round_no=round_no, iterations=iterations, batch=batch,
-                             optimizer=optimizer, lr=lr, seed=seed, faults=faults)
-    done = [(r.update, r.loss, r.samples) for r in results if r.failure is None]
-    updates = [(u, w) for u, _, w in done if u is not None and w is not None]
-    state = fedavg(updates) if updates else global_state
-    load_tunable(model, state)
-    loss = mean_loss([(l, w) for _, l, w in done if l is not None and w is not None])
-    failed = tuple(f"cluster {r.index}: {r.failure}" for r in results if r.failure is not None)
-    return RoundOutcome(state, loss, failed)
-
-
-def evaluate(model: nn.Module, data: Split, batch: int = 512) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of the whole model on held-out data."""
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, len(data), batch):
-            logits = model(data.images[start : start + batch])
-            labels = data.labels[start : start + batch]
-            loss += F.cross_entropy(logits, labels, reduction="sum").item()
-            correct += int((logits.argmax(1) == labels).sum())
-    return loss / len(data), correct / len(data)

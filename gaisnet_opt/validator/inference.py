@@ -8,14 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from gaisnet_opt.plan import Member
-from gaisnet_opt.validator.engine import (
-    LOCAL,
-    HopMeter,
-    Link,
-    SplitChain,
-    Units,
-    nbytes,
-)
+from gaisnet_opt.validator.meters import HopMeter, Meter, nbytes
+from gaisnet_opt.validator.split_chain import LOCAL, Link, SplitChain, Units
 
 
 @dataclass(frozen=True)
@@ -33,6 +27,11 @@ class InferenceChain(SplitChain):
         super().__init__(units, members, clients, link)
         first, last = self.workers[0].node, self.workers[-1].node
         self.return_hop = HopMeter(last, first) if len(self.workers) > 1 else None
+
+    def member_meters(self, k: int) -> list[Meter]:
+        """As a split chain's, and the start point also keeps the return hop's (it receives over it)."""
+        own = super().member_meters(k)
+        return [*own, self.return_hop] if k == 0 and self.return_hop is not None else own
 
     def serve(self, images: torch.Tensor | None, chunk: int, samples: int | None = None) -> Served | None:
         """Classify `images` along the chain, `chunk` at a time (the cost model's working set holds at most B samples);

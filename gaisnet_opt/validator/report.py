@@ -23,8 +23,9 @@ from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import dumps, write_text
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.validator.engine import MemberMeter, SplitChain
 from gaisnet_opt.validator.inference import InferenceChain
+from gaisnet_opt.validator.meters import MemberMeter
+from gaisnet_opt.validator.split_chain import SplitChain
 
 
 class _Record(BaseModel):

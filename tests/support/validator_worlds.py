@@ -36,3 +36,11 @@ def two_cluster_plan() -> Plan:
         cluster_from_counts("finetune", ["c1", "c3"], [1, 5]),
         cluster_from_counts("inference", ["c4", "c5"], [3, 3]),
     ))
+
+
+def unequal_world() -> Scenario:
+    """digits_world with c1 holding 24 samples to c0's 40, so FedAvg's weights matter."""
+    scenario = digits_world()
+    nodes = [n.model_copy(update={"data": n.data.model_copy(update={"samples": 24})}) if n.id == "c1" and n.data else n
+             for n in scenario.nodes]
+    return scenario.model_validate(scenario.model_dump() | {"nodes": [n.model_dump() for n in nodes]})

@@ -8,8 +8,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from gaisnet_opt.errors import InputError  # noqa: E402
+from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
 from gaisnet_opt.scenario import DataSource  # noqa: E402
+from gaisnet_opt.validator import validate  # noqa: E402
 from gaisnet_opt.validator.data import batch_indices, load_digits, partition  # noqa: E402
+from tests.support.validator_worlds import digits_world  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +75,17 @@ def test_batches_are_full_and_each_epoch_is_a_permutation():
     assert len(batch_indices(5, batch, 0, "c0", 7)) == batch  # fewer samples than a batch: wraps into the next epoch
     assert np.array_equal(batch_indices(n, batch, 0, "c0", 4), batch_indices(n, batch, 0, "c0", 4))
     assert not np.array_equal(batch_indices(n, batch, 0, "c0", 0), batch_indices(n, batch, 0, "c1", 0))
+
+
+def test_image_folder_data(tmp_path):
+    from PIL import Image
+
+    digits = load_digits().pool
+    for k in range(60):
+        label = int(digits.labels[k])
+        folder = tmp_path / "imgs" / f"class_{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((digits.images[k, 0].numpy() * 255).astype("uint8")).save(folder / f"{k}.png")
+    report = validate(digits_world(), Plan(clusters=(cluster_from_counts("finetune", ["c1", "c3"], [1, 5]),)), rounds=1, data=str(tmp_path / "imgs"), out_dir=tmp_path / "out",
+                      partition_scheme="iid")
+    assert report.config.data.endswith("imgs") and 0 <= report.final_accuracy <= 1

@@ -7,7 +7,7 @@ upstream is tunable; in the backward the gradient of that copy crosses back.
 So what the meters count is what a real deployment would send.
 
 How a tensor crosses a hop is the chain's `Link`: in this process (`LOCAL`,
-every member here) or between processes (`validator.distributed`). The
+every member here) or between processes (`validator.distributed.process_link`). The
 per-member step code (`Worker.take`, `Worker.forward`, `Worker.give_back`)
 and the chain's order of steps are the same for both; a process runs the
 steps of its own members and the link sends or receives at the hops it ends.
@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any, Protocol, TypeVar
 
 import torch
@@ -34,6 +35,8 @@ from torch.nn import functional as F
 from gaisnet_opt.plan import Member
 from gaisnet_opt.profilers.flops import counted_macs
 from gaisnet_opt.profilers.memory import peak_bytes, saved_bytes
+from gaisnet_opt.validator.faults import MemberFailure
+from gaisnet_opt.validator.meters import HopMeter, MemberMeter, Meter, nbytes
 
 Units = Sequence[tuple[str, nn.Module]]
 """The model as an ordered list of (name, module) whose composition is the whole model."""
@@ -46,28 +49,6 @@ OPTIMIZERS: dict[str, Callable[[list[nn.Parameter], float], torch.optim.Optimize
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
 }
 """The scenario's `training.optimizer` names (docs/model.md §2) as torch optimizers."""
-
-
-def nbytes(t: torch.Tensor) -> int:
-    """Bytes of the values a tensor holds (what a sender serializes), not of its storage."""
-    return t.numel() * t.element_size()
-
-
-class MemberFailure(RuntimeError):
-    """A chain member dropped out mid-round (injected with `Fault`)."""
-
-    def __init__(self, node: str, iteration: int):
-        super().__init__(f"member {node} failed at iteration {iteration}")
-        self.node = node
-        self.iteration = iteration
-
-
-class LostPeer(ConnectionError):
-    """A link's other end stopped answering (its process died or timed out)."""
-
-    def __init__(self, node: str, reason: str):
-        super().__init__(f"lost {node}: {reason}")
-        self.node = node
 
 
 class Link(Protocol):
@@ -115,45 +96,6 @@ class _Local:
 
 LOCAL: Link = _Local()
 """The in-process link."""
-
-
-@dataclass
-class MemberMeter:
-    """What one member computed and held, summed over its passes (iterations or requests)."""
-
-    node: str
-    first: int
-    last: int
-    rounds: int = 0
-    passes: int = 0
-    samples: int = 0
-    fwd_flops: float = 0.0
-    bwd_flops: float = 0.0
-    timed_passes: int = 0
-    """forward passes that were timed (the rest were counted; a timed forward's backward is timed too)"""
-    fwd_s: float = 0.0
-    bwd_s: float = 0.0
-    step_s: float = 0.0
-    """the optimizer's steps after the timed backward passes: compute the cost model does not price"""
-    saved_bytes: int = 0
-    """most bytes saved for backward in one pass"""
-    peak_bytes: int = 0
-    """most bytes of live activations in one pass without gradients (inference)"""
-    state_bytes: int = 0
-    """parameters, gradients and optimizer state held, at most"""
-    delivered_bytes: int = 0
-    uploaded_bytes: int = 0
-
-
-@dataclass
-class HopMeter:
-    """Bytes that crossed one hop, summed over passes."""
-
-    src: str
-    dst: str
-    passes: int = 0
-    fwd_bytes: int = 0
-    bwd_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -311,8 +253,16 @@ class SplitChain:
             )
             for m in members
         ]
-        self.hops = [HopMeter(a.node, b.node) for a, b in zip(members, members[1:])]
+        self.hops = [HopMeter(a.node, b.node) for a, b in pairwise(members)]
         self.link = link
+
+    def member_meters(self, k: int) -> list[Meter]:
+        """The meters member k keeps: its own and the hop it receives over."""
+        return [self.workers[k].meter, *([self.hops[k - 1]] if k else [])]
+
+    def meters(self) -> list[Meter]:
+        """Every meter of the chain, member by member."""
+        return [m for k in range(len(self.workers)) for m in self.member_meters(k)]
 
     def new_round(self, optimizer: str | None, lr: float = 0.0, deliver: bool = True) -> None:
         """Every member here receives its modules for a round (`optimizer` None: inference)."""

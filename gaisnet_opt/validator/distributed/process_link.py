@@ -1,0 +1,65 @@
+"""One chain's hops between processes (a `split_chain.Link`): this rank sends or receives at the hops its members end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from gaisnet_opt.validator.distributed.wire import Wire
+from gaisnet_opt.validator.run_setup import Setup
+
+
+@dataclass
+class ProcessLink:
+    """Sends and receives of one chain's tensors over the `Wire`."""
+
+    wire: Wire
+    ranks: tuple[int, ...]
+    """the rank of every member"""
+    lasts: tuple[int, ...]
+    """the last unit of every member: what it emits is that unit's output"""
+
+    def here(self, k: int) -> bool:
+        return self.ranks[k] == self.wire.rank
+
+    def _cross(self, kind: str, src: int, dst: int, t: torch.Tensor | None, shape: Sequence[int],
+               dtype: torch.dtype) -> torch.Tensor | None:
+        if self.here(src) and self.here(dst):
+            return t
+        if self.here(src):
+            assert t is not None
+            self.wire.send(kind, t, self.ranks[dst])
+        elif self.here(dst):
+            return self.wire.recv(kind, shape, dtype, self.ranks[src])
+        return None
+
+    def _emitted(self, k: int, rows: int) -> tuple[list[int], torch.dtype]:
+        shape, dtype = self.wire.shapes[self.lasts[k]]
+        return [rows, *shape], dtype
+
+    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return self._cross("smashed", k - 1, k, x, *self._emitted(k - 1, rows))
+
+    def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
+        shape, dtype = (like.shape, like.dtype) if like is not None else ((), torch.float32)
+        return self._cross("gradient", k, k - 1, grad, shape, dtype)
+
+    def labels(self, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return self._cross("labels", 0, len(self.ranks) - 1, labels, [rows], torch.long)
+
+    def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+        return self._cross("result", len(self.ranks) - 1, 0, logits, *self._emitted(len(self.ranks) - 1, rows))
+
+
+def unit_shapes(setup: Setup) -> list[tuple[torch.Size, torch.dtype]]:
+    """Each unit's output shape per sample and dtype (one sample through the whole model)."""
+    cfg = setup.model.cfg
+    x = torch.zeros(1, cfg.in_chans, cfg.img_size, cfg.img_size)
+    out = []
+    with torch.no_grad():
+        for _, unit in setup.model.units():
+            x = unit(x)
+            out.append((x.shape[1:], x.dtype))
+    return out

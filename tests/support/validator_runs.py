@@ -1,0 +1,64 @@
+"""Helpers for tests that run the validator: the trained state a run left, comparing states, a wall-clock guard,
+the processes a run left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from gaisnet_opt.validator.checkpoint import CHECKPOINT
+from gaisnet_opt.validator.report import RunConfig
+from gaisnet_opt.validator.run_setup import run_config
+
+
+def config(rounds: int) -> RunConfig:
+    """`validate`'s defaults for `rounds` rounds, for the engines' own entry points."""
+    return run_config(rounds, "digits", None, 0, "classes", 0.5, 1e-2, "prompts")
+
+
+def state_of(out_dir: Path) -> dict[str, torch.Tensor]:
+    """The aggregated tunable modules in a run's checkpoint."""
+    return torch.load(out_dir / CHECKPOINT, weights_only=True)["state"]
+
+
+def same_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], atol: float = 0.0) -> bool:
+    """Same names, every tensor within `atol`."""
+    return a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=atol, rtol=0) for k in a)
+
+
+@contextmanager
+def wall_clock_guard(seconds: int) -> Iterator[None]:
+    """No test may hang: SIGALRM raises in the test (and a launcher kills its processes on the way out)."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"test still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def spawned() -> list[int]:
+    """Live processes this test process started through another (a launcher's fork server): none may outlast a run."""
+
+    def parent(pid: str) -> int:
+        stat = Path("/proc", pid, "stat").read_text()
+        return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+    pids = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                pids[int(entry.name)] = parent(entry.name)
+            except (OSError, ValueError):
+                pass  # gone meanwhile
+    return sorted(pid for pid, ppid in pids.items() if pids.get(ppid) == os.getpid())
