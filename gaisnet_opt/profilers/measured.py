@@ -14,8 +14,8 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import torch
