@@ -4,7 +4,7 @@ Up to the model's current level the curve is what the validator measured
 (level 0: before any fine-tuning). Beyond it, each further round is expected
 to close a share g of the gap to the ceiling c, the exponential learning
 curve (see T. Viering, M. Loog, "The Shape of Learning Curves: A Review",
-IEEE TPAMI 2023): acc(L + k) = c - (c - acc(L))·(1 - g)^k. g starts at the
+IEEE TPAMI 2023): acc(L + k) = acc(L) + (c - acc(L))·(1 - (1 - g)^k). g starts at the
 domain's prior and is re-estimated from every measured step, each step's
 share (acc(i+1) - acc(i)) / (c - acc(i)), clipped to [0, 1], averaged with
 the prior counted as one step. So the accuracy the policy uses at the current
@@ -46,7 +46,7 @@ class GainCurve:
         last = self.measured[-1]
         if last >= self.ceiling:
             return last
-        return self.ceiling - (self.ceiling - last) * (1.0 - self.gain()) ** (level - self.level)
+        return last + (self.ceiling - last) * (1.0 - (1.0 - self.gain()) ** (level - self.level))
 
     def measure(self, accuracy: float) -> GainCurve:
         """The curve after one more fine-tuning round measured at `accuracy`."""

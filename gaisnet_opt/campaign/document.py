@@ -23,15 +23,22 @@ def default_domains(profile: ModelProfile) -> tuple[Domain, ...]:
     return (Domain(name="A", classes=tuple(range(n // 2))), Domain(name="B", classes=tuple(range(n // 2, n))))
 
 
-def load_campaign(path: str | Path) -> CampaignSpec:
-    """A campaign document (JSON or YAML), or a scenario wrapped in the default campaign; an InputError names any field."""
+def read_document(path: str | Path) -> Scenario | CampaignSpec:
+    """A scenario (it has `nodes`) or a campaign document with its paths made relative to it; an InputError names any field."""
     source = "<stdin>" if str(path) == STDIO else str(path)
     data = parse_document(read_text(path), source)
     if isinstance(data, dict) and "nodes" in data:
-        scenario = parse_as(Scenario, data, source)
-        return CampaignSpec(name=scenario.name, scenario=scenario, domains=default_domains(scenario.profile))
+        return parse_as(Scenario, data, source)
     spec = parse_as(CampaignSpec, data, source)
     return relative_to(spec, Path(".") if str(path) == STDIO else Path(path).parent)
+
+
+def load_campaign(path: str | Path) -> CampaignSpec:
+    """A campaign document (JSON or YAML), or a scenario wrapped in the default campaign."""
+    doc = read_document(path)
+    if isinstance(doc, Scenario):
+        return CampaignSpec(name=doc.name, scenario=doc, domains=default_domains(doc.profile))
+    return doc
 
 
 def _at(base: Path, path: str) -> str:

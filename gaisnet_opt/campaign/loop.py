@@ -27,7 +27,15 @@ from gaisnet_opt.campaign.executor import DomainModel, Executed, backbone
 from gaisnet_opt.campaign.migration import Migration, Store, cluster_migration, migration_of, stored_after
 from gaisnet_opt.campaign.network import round_scenario, with_service
 from gaisnet_opt.campaign.planner import Replanned, replan
-from gaisnet_opt.campaign.report import CampaignResult, DomainRound, MigrationRecord, PolicyRun, RoundRecord
+from gaisnet_opt.campaign.report import (
+    CampaignResult,
+    DomainRound,
+    NetworkRound,
+    PolicyRun,
+    Replan,
+    RoundRecord,
+    Spent,
+)
 from gaisnet_opt.campaign.service import (
     Offer,
     RoundProblem,
@@ -141,7 +149,7 @@ def _plan(policy: PolicyName, t: int, spec: CampaignSpec, world: World, scn: Sce
 
 
 def _seconds_joules(m: Migration) -> tuple[float, float]:
-    return m.seconds, m.joules
+    return m.air_seconds, m.joules
 
 
 def _decide(policy: PolicyName, t: int, spec: CampaignSpec, world: World, offered: list[Offer],
@@ -203,15 +211,17 @@ def _round(policy: PolicyName, t: int, spec: CampaignSpec, world: World, traj: T
     state.time_s += moved.seconds + cost.latency_s
     state.energy_j += cost.energy_j + moved.joules
     charge = [q for q in state.batteries.charge.values() if np.isfinite(q)]
+    network = NetworkRound(online=len(online), present=len(scn.clients), joined=joined, left=left,
+                           battery_min_j=min(charge) if charge else None)
+    replanned = Replan(seconds=planned.time_s, kept=planned.kept, repaired=planned.repaired, grown=planned.grown,
+                       broken=planned.carried.rules, unservable=len(planned.unserved))
+    spent = Spent(latency_s=cost.latency_s, time_s=moved.seconds + cost.latency_s, energy_j=cost.energy_j + moved.joules,
+                  cumulative_time_s=state.time_s, cumulative_energy_j=state.energy_j)
     return RoundRecord(
-        round=t, online=len(online), present=len(scn.clients), joined=joined, left=left, action=label,
-        predicted_profit=predicted, profit=profit, cumulative_profit=state.profit, latency_s=cost.latency_s,
-        energy_j=cost.energy_j + moved.joules, migration=MigrationRecord(**vars(moved)),
-        time_s=moved.seconds + cost.latency_s, cumulative_time_s=state.time_s, cumulative_energy_j=state.energy_j,
-        replan_s=planned.time_s, kept=planned.kept, repaired=planned.repaired, grown=planned.grown,
-        broken=planned.carried.rules, unservable=len(planned.unserved), violations=violations,
-        battery_min_j=min(charge) if charge else None, host_s=time.perf_counter() - t0,
-        domains=_domain_rounds(world, traj.arrivals[t - 1], problem, taken, done, used, levels), plan=plan)
+        round=t, action=label, predicted_profit=predicted, profit=profit, cumulative_profit=state.profit,
+        network=network, replan=replanned, spent=spent, migration=moved, violations=violations,
+        host_s=time.perf_counter() - t0, plan=plan,
+        domains=_domain_rounds(world, traj.arrivals[t - 1], problem, taken, done, used, levels))
 
 
 def _recharge_j(spec: CampaignSpec) -> float:

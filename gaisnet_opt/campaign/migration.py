@@ -9,7 +9,8 @@ units (`ModelProfile` figures), sent from the cluster's edge server over the
 client's downlink (else from the first edge server it reaches), priced by
 the cost model's `transfer_s` and `joules` at the server's transmit power.
 Deliveries run in parallel, like the cost model's T_dl: a service's migration
-takes its slowest member's seconds and the sum of the joules. The backbone is
+takes its slowest member's seconds; its air time (the seconds of all its
+deliveries, what stability weighs) and joules add up. The backbone is
 shared by every domain's model (only prompts and heads differ), so what a
 client stores does not depend on the domain. A client keeps the units of the
 last cluster it was in; edge servers hold the whole backbone.
@@ -18,7 +19,8 @@ last cluster it was in; edge servers hold the whole backbone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
 
 from gaisnet_opt.cost import joules, resolve_server, transfer_s
 from gaisnet_opt.plan import Cluster, Member, Plan
@@ -28,20 +30,23 @@ Store = Mapping[str, frozenset[int]]
 """Client id -> units whose parameters it holds."""
 
 
-@dataclass(frozen=True)
-class Migration:
-    """Members that receive units, how many units, bytes, seconds (the slowest delivery) and joules."""
+class Migration(BaseModel):
+    """Members that receive units, how many units, bytes, seconds (the slowest delivery), air time and joules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     members: int = 0
     units: int = 0
     bytes: float = 0.0
     seconds: float = 0.0
+    air_seconds: float = 0.0
     joules: float = 0.0
 
     def __add__(self, other: Migration) -> Migration:
-        """Two deliveries side by side: counts, bytes and joules add, seconds are the slower one's."""
-        return Migration(self.members + other.members, self.units + other.units, self.bytes + other.bytes,
-                         max(self.seconds, other.seconds), self.joules + other.joules)
+        """Two deliveries side by side: seconds are the slower one's, everything else adds."""
+        return Migration(members=self.members + other.members, units=self.units + other.units,
+                         bytes=self.bytes + other.bytes, seconds=max(self.seconds, other.seconds),
+                         air_seconds=self.air_seconds + other.air_seconds, joules=self.joules + other.joules)
 
 
 def new_units(store: Store, member: Member) -> frozenset[int]:
@@ -62,7 +67,8 @@ def cluster_migration(scenario: Scenario, store: Store, cluster: Cluster) -> Mig
         link = scenario.server_link.get((m.node, sender)) if sender is not None else None
         seconds = transfer_s(size, link.downlink_bps if link is not None else None)
         energy = joules(seconds, scenario.node[sender].tx_power_w) if sender is not None else 0.0
-        total = total + Migration(1, len(units), size, seconds, energy)
+        total = total + Migration(members=1, units=len(units), bytes=size, seconds=seconds, air_seconds=seconds,
+                                  joules=energy)
     return total
 
 

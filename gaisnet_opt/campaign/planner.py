@@ -8,7 +8,8 @@ are grown, and `local_search` improves the result. Two things the joint
 solver has no notion of are scored on top of the objective, by a subclass
 of its `Evaluator`: each domain fine-tunes exactly its own number of
 clusters (a cluster belongs to its start point's domain), and the migration
-a plan needs (its `penalty`) is added, weighted by `stability`.
+a plan needs (its `penalty`: air time and joules of the units it moves)
+is added, weighted by `stability`.
 
 At merge with the solver that accepts `solve(..., initial_plan=)`: that
 warm start can replace the construction here for a single domain without
@@ -45,7 +46,7 @@ from gaisnet_opt.solvers.heuristics import (
 from gaisnet_opt.solvers.solve import Method, solve
 
 Penalty = Callable[[Cluster], tuple[float, float]]
-"""A cluster's migration: (seconds, joules)."""
+"""A cluster's migration: (air seconds, joules), summed over a plan."""
 
 
 @dataclass
@@ -69,7 +70,7 @@ class CampaignEvaluator(Evaluator):
         value, tie = super().score(plan)
         if self.stability and self.penalty is not None and plan:
             moves = [self._migration(e.cluster) for e in plan]
-            seconds, energy = max(s for s, _ in moves), sum(j for _, j in moves)
+            seconds, energy = sum(s for s, _ in moves), sum(j for _, j in moves)
             value += self.stability * _in_objective_units(self.objective, seconds, energy)
         return value, tie
 
@@ -81,14 +82,9 @@ class CampaignEvaluator(Evaluator):
 
 
 def _in_objective_units(objective: Objective, seconds: float, energy: float) -> float:
-    match objective.kind:
-        case "latency":
-            return seconds
-        case "energy":
-            return energy
-        case "weighted":
-            return objective.alpha * seconds + objective.beta * energy
-    raise ValueError(f"the campaign plans for latency, energy or weighted, not {objective.kind!r}")
+    """Seconds for latency, joules for energy, alpha·seconds + beta·joules for weighted (docs/model.md §5)."""
+    per_s, per_j = {"latency": (1.0, 0.0), "energy": (0.0, 1.0)}.get(objective.kind, (objective.alpha, objective.beta))
+    return per_s * seconds + per_j * energy
 
 
 @dataclass(frozen=True)

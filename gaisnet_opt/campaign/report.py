@@ -8,69 +8,97 @@ latency; its energy is the plan's plus the migration's.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from gaisnet_opt.campaign.migration import Migration
 from gaisnet_opt.plan import Plan
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MigrationRecord(_Record):
-    """Members that received units, units, bytes, seconds (the slowest delivery), joules."""
-
-    members: int = 0
-    units: int = 0
-    bytes: float = 0.0
-    seconds: float = 0.0
-    joules: float = 0.0
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class DomainRound(_Record):
-    """One edge model in one round."""
+    """One edge model in one round: its level and accuracies, its requests, its training."""
 
     domain: str
-    level: int = Field(description="fine-tuning rounds done when the round started")
-    accuracy_used: float = Field(description="accuracy at that level the policy priced the round with")
-    accuracy: float = Field(description="held-out accuracy after the round (measured if it fine-tuned, else unchanged)")
+    level: int
+    """fine-tuning rounds done when the round started"""
+    accuracy_used: float
+    """accuracy at that level the policy priced the round with"""
+    accuracy: float
+    """held-out accuracy after the round (measured if it fine-tuned, else unchanged)"""
     finetuned: bool
-    arrived: int = Field(description="requests that arrived")
-    offered: int = Field(description="requests the round's plan could serve")
+    arrived: int
+    offered: int
+    """requests the round's plan could serve"""
     served: int
-    inference_accuracy: float | None = Field(default=None, description="share of right answers over the served inputs")
+    inference_accuracy: float | None = None
+    """share of right answers over the served inputs"""
     train_loss: float | None = None
 
 
-class RoundRecord(_Record):
-    """One round of one policy."""
+class NetworkRound(_Record):
+    """Who took part: online (churn), present (also charged above the reserve and in an edge server's reach)."""
 
-    round: int
     online: int
-    present: int = Field(description="online, charged above the reserve and in an edge server's reach")
+    present: int
     joined: int
     left: int
-    action: str = Field(description="paper notation: lowercase fine-tunes, uppercase serves, '-' idles")
-    predicted_profit: float = Field(description="the policy's instance's profit for the action")
-    profit: float = Field(description="measured: right answers' value, less the services' prices and migration")
-    cumulative_profit: float
-    latency_s: float = Field(description="the executed plan's round latency (cost model)")
-    energy_j: float = Field(description="the executed plan's energy plus the migration's (cost model)")
-    migration: MigrationRecord
-    time_s: float = Field(description="migration seconds + round latency")
+    battery_min_j: float | None
+    """lowest charge after the round; None without batteries"""
+
+
+class Replan(_Record):
+    """How the round was planned: host seconds, what became of the last plan's clusters, what could not be served."""
+
+    seconds: float
+    kept: int
+    """clusters carried over as they were"""
+    repaired: int
+    """broken clusters re-split on the members left"""
+    grown: int
+    """clusters built anew"""
+    broken: dict[str, int]
+    """the last plan's clusters broken in this round, per checker rule"""
+    unservable: int
+    """requests no cluster could serve"""
+
+
+class Spent(_Record):
+    """What the executed plan cost by the cost model: round latency, time with migration, energy, and the totals so far."""
+
+    latency_s: float
+    time_s: float
+    """migration seconds + round latency"""
+    energy_j: float
+    """the plan's energy plus the migration's"""
     cumulative_time_s: float
     cumulative_energy_j: float
-    replan_s: float = Field(description="host seconds of the re-plan")
-    kept: int = Field(description="clusters of the last plan carried over as they were")
-    repaired: int = Field(description="broken clusters of the last plan re-split on the members left")
-    grown: int = Field(description="clusters built anew")
-    broken: dict[str, int] = Field(description="the last plan's clusters broken in this round, per checker rule")
-    unservable: int = Field(description="requests no cluster could serve")
-    violations: list[str] = Field(description="the checker on the executed plan: empty, or the campaign is wrong")
-    battery_min_j: float | None
-    host_s: float = Field(description="host seconds of the round: re-plan, policy and validator")
+
+
+class RoundRecord(_Record):
+    """One round of one policy: its decision, what it earned and spent, and the plan it executed."""
+
+    round: int
+    action: str
+    """paper notation: lowercase fine-tunes, uppercase serves, '-' idles"""
+    predicted_profit: float
+    """the policy's instance's profit for the action"""
+    profit: float
+    """measured: right answers' value, less the services' prices and migration"""
+    cumulative_profit: float
+    network: NetworkRound
+    replan: Replan
+    spent: Spent
+    migration: Migration
+    violations: list[str]
+    """the checker on the executed plan: empty, or the campaign is wrong"""
+    host_s: float
+    """host seconds of the round: re-plan, policy and validator"""
     domains: list[DomainRound]
-    plan: Plan = Field(description="the executed plan")
+    plan: Plan
+    """the executed plan"""
 
 
 class PolicyRun(_Record):
@@ -123,12 +151,12 @@ def summary_rows(result: CampaignResult) -> list[dict[str, str]]:
             "fine-tunings": str(sum(d.finetuned for x in r for d in x.domains)),
             "served": str(sum(d.served for x in r for d in x.domains)),
             "arrived": str(sum(d.arrived for x in r for d in x.domains)),
-            "time s": f"{r[-1].cumulative_time_s:.4g}" if r else "0",
-            "energy J": f"{r[-1].cumulative_energy_j:.4g}" if r else "0",
+            "time s": f"{r[-1].spent.cumulative_time_s:.4g}" if r else "0",
+            "energy J": f"{r[-1].spent.cumulative_energy_j:.4g}" if r else "0",
             "migrations": str(sum(x.migration.members for x in r)),
-            "broken": str(sum(sum(x.broken.values()) for x in r)),
-            "re-plan s (mean / max)": f"{sum(x.replan_s for x in r) / max(1, len(r)):.3f} / "
-                                      f"{max((x.replan_s for x in r), default=0.0):.3f}",
+            "broken": str(sum(sum(x.replan.broken.values()) for x in r)),
+            "re-plan s (mean / max)": f"{sum(x.replan.seconds for x in r) / max(1, len(r)):.3f} / "
+                                      f"{max((x.replan.seconds for x in r), default=0.0):.3f}",
         }
         rows.append(row)
     return rows

@@ -169,7 +169,8 @@ class PlannerSettings(_Doc):
     beta: NonNegativeFloat = 1.0
     time_limit_s: NonNegativeFloat = Field(default=0.5, description="local search per re-plan; 0: construct only")
     stability: NonNegativeFloat = Field(
-        default=0.0, description="weight of the migration cost, in the objective's units, added to the round's objective")
+        default=0.0, description="weight of the migration added to the round's objective, in its units: the air "
+        "seconds of the deliveries (latency), their joules (energy), or alpha·seconds + beta·joules (weighted)")
     warm_start: bool = Field(default=True, description="start each re-plan from the last plan (False: from scratch)")
 
 
@@ -229,13 +230,12 @@ class CampaignSpec(_Doc):
 
 
 def _problems(spec: CampaignSpec) -> Iterator[FieldProblem]:
-    seen: dict[str, int] = {}
+    names = [d.name.lower() for d in spec.domains]
     owner: dict[str, int] = {}
     for i, d in enumerate(spec.domains):
-        key = d.name.lower()
-        if key in seen:
-            yield FieldProblem(("domains", i, "name"), f"'{d.name}' repeats domains.{seen[key]}'s name (case aside)", d.name)
-        seen.setdefault(key, i)
+        if names.index(names[i]) < i:
+            yield FieldProblem(("domains", i, "name"), f"'{d.name}' repeats domains.{names.index(names[i])}'s name "
+                               "(case aside)", d.name)
         if isinstance(d.sources, tuple):
             for j, node in enumerate(d.sources):
                 if node in owner:

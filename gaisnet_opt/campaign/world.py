@@ -28,24 +28,11 @@ Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
-class DomainWorld:
-    """A domain as the campaign runs it: its classes, its data, its sources."""
-
-    spec: Domain
-    classes: tuple[int, ...]
-    data: str
-    sources: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
-@dataclass(frozen=True)
 class World:
     """The base scenario (domain data, no requests), initial positions and the area clients move in."""
 
     base: Scenario
+    """the scenario with the domains' data sources and no requests"""
     domains: tuple[DomainWorld, ...]
     positions: np.ndarray
     """(N, 2) client positions in round 1, clients in scenario order; empty without positions"""
@@ -64,6 +51,26 @@ class World:
 
     def domain(self, name: str) -> DomainWorld:
         return next(d for d in self.domains if d.name == name)
+
+
+@dataclass(frozen=True)
+class DomainWorld:
+    """A domain as the campaign runs it: the document's domain, its classes and its sources."""
+
+    spec: Domain
+    classes: tuple[int, ...]
+    """its task's class labels (every class of the profile's model when the document names none)"""
+    sources: tuple[str, ...]
+    """its data-source clients, in scenario order"""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def data(self) -> str:
+        """'digits' or the domain's image folder."""
+        return self.spec.data
 
 
 def _fail(problems: list[tuple[tuple[str | int, ...], str]]) -> None:
@@ -111,7 +118,7 @@ def build_world(spec: CampaignSpec) -> World:
         problems.append((("scenario", "nodes", unplaced[0], "position"), "clients move: every node needs a position"))
     _fail(problems)
     sources = _sources(spec, scenario, clients)
-    domains = tuple(DomainWorld(d, d.classes or tuple(range(n_classes)), d.data, s) for d, s in zip(spec.domains, sources))
+    domains = tuple(DomainWorld(d, d.classes or tuple(range(n_classes)), s) for d, s in zip(spec.domains, sources))
     base = _with_domain_data(scenario, domains)
     positions = np.array([n.position for n in base.clients], dtype=float) if not unplaced else np.zeros((0, 2))
     return World(base, domains, positions, _area(spec, scenario), moving)
