@@ -112,7 +112,7 @@ def _run_policy(policy: PolicyName, spec: CampaignSpec, world: World, traj: Traj
         models=models,
         curves={d.name: GainCurve((models[d.name].accuracy,), d.spec.prior_gain, d.spec.ceiling) for d in world.domains},
         batteries=Batteries.drawn(world.clients, spec.dynamics.battery, stream(spec.seed, BATTERY_STREAM)),
-        online=set(world.clients))
+        online=set(traj.online_ids(world, 1)))
     records = []
     for t in range(1, spec.rounds + 1):
         record = _round(policy, t, spec, world, traj, state)

@@ -8,9 +8,13 @@ The policy (docs/model.md §6) sees them as a `ScheduleInstance` rebased at
 the current levels: model m's level 0 is its current level ℓ_m, fine-tuning
 costs its offer's price, and serving one of its requests earns
 v(ℓ) = value_per_correct · acc_m(ℓ) · Q̄_m − p̄_m, with acc_m the model's
-gain curve and Q̄_m, p̄_m the mean inputs and price of this round's requests
-for m. The current round's requests are known; the rest of the window is the
-Poisson forecast (rate_m requests a round). A model with no fine-tuning
+gain curve, Q̄_m the expected inputs of a request (the middle of the
+domain's range: one table serves every round of the window, and this
+round's few requests would bias the rounds after it) and p̄_m the mean price
+of this round's requests for m (else of the last round that had some). The
+current round's requests are known; the rest of the window is the Poisson
+forecast (rate_m requests a round). Which of m's requests are served is
+then the most profitable ones by their own inputs and price (`chosen`). A model with no fine-tuning
 offer this round (no source in reach) has cap 0 in this round's instance.
 
 Policies: `mlcp`, the exact long-term optimum of that window, re-planned every
@@ -108,8 +112,7 @@ def round_problem(domains: Sequence[DomainWorld], curves: Mapping[str, GainCurve
         serve = [o for o in offered if o.kind == "serve" and o.domain == d.name]
         tune = next((o for o in offered if o.kind == "finetune" and o.domain == d.name), None)
         curve = curves[d.name]
-        lo, hi = d.spec.requests.samples
-        samples = float(np.mean([o.samples for o in serve])) if serve else (lo + hi) / 2
+        samples = sum(d.spec.requests.samples) / 2
         price = float(np.mean([o.price for o in serve])) if serve else serve_price.get(d.name, 0.0)
         cap = min(levels_left[d.name], horizon) if tune is not None else 0
         value = [d.spec.value_per_correct * curve.at(curve.level + j) * samples - price for j in range(cap + 1)]

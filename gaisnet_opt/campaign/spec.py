@@ -167,7 +167,9 @@ class PlannerSettings(_Doc):
     objective: Literal["latency", "energy", "weighted"] = "latency"
     alpha: NonNegativeFloat = 1.0
     beta: NonNegativeFloat = 1.0
-    time_limit_s: NonNegativeFloat = Field(default=0.5, description="local search per re-plan; 0: construct only")
+    time_limit_s: NonNegativeFloat = Field(
+        default=5.0, description="cap on a re-plan's local search, which ends sooner when its iterated search does "
+        "(the plan then depends on the seed alone, not on the host's speed); 0: construct only")
     stability: NonNegativeFloat = Field(
         default=0.0, description="weight of the migration added to the round's objective, in its units: the air "
         "seconds of the deliveries (latency), their joules (energy), or alpha·seconds + beta·joules (weighted)")

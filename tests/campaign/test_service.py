@@ -54,7 +54,7 @@ def _problem(domains, offers, acc_a=0.2, horizon=3, capacity=1):
 def test_the_instance_prices_requests_by_the_curve_and_the_offers(domains) -> None:
     problem, curves = _problem(domains, _offers(2))
     a, b = problem.instance.models
-    q_bar = (6 + 7) / 2
+    q_bar = (4 + 8) / 2  # the domain's expected inputs, not this round's (6 and 7)
     assert math.isclose(a.profits[0], 1.0 * 0.2 * q_bar - 0.5)
     assert math.isclose(a.profits[1], 1.0 * curves["A"].at(1) * q_bar - 0.5)
     assert a.finetune_cost == 1.0 and a.cap == 3 and b.cap == 3
