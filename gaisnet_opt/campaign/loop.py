@@ -24,7 +24,7 @@ from gaisnet_opt.campaign.battery import Batteries, node_energy
 from gaisnet_opt.campaign.curves import GainCurve
 from gaisnet_opt.campaign.dynamics import BATTERY_STREAM, Trajectory, stream, trajectory
 from gaisnet_opt.campaign.executor import DomainModel, Executed, backbone
-from gaisnet_opt.campaign.migration import Migration, Store, cluster_migration, migration_of, stored_after
+from gaisnet_opt.campaign.migration import Store, migration_of, penalty, stored_after
 from gaisnet_opt.campaign.network import round_scenario, with_service
 from gaisnet_opt.campaign.planner import Replanned, replan
 from gaisnet_opt.campaign.report import (
@@ -140,16 +140,11 @@ def _present(t: int, spec: CampaignSpec, world: World, traj: Trajectory, state: 
 
 def _plan(policy: PolicyName, t: int, spec: CampaignSpec, world: World, scn: Scenario, state: PolicyState) -> Replanned:
     cap = spec.policy.cap or spec.rounds
-    store = state.store
     return replan(
         scn, _objective(spec), state.previous if spec.planner.warm_start else None, domain_of=world.domain_of,
         clusters={d.name: d.spec.clusters for d in world.domains if state.models[d.name].rounds < cap},
-        penalty=lambda c: _seconds_joules(cluster_migration(scn, store, c)), stability=spec.planner.stability,
+        penalty=penalty(scn, state.store), stability=spec.planner.stability,
         time_limit=spec.planner.time_limit_s, seed=seed_of(spec.seed, ROUND_STREAM, t), improve=policy != "fixed")
-
-
-def _seconds_joules(m: Migration) -> tuple[float, float]:
-    return m.air_seconds, m.joules
 
 
 def _decide(policy: PolicyName, t: int, spec: CampaignSpec, world: World, offered: list[Offer],

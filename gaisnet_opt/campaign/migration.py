@@ -18,7 +18,7 @@ last cluster it was in; edge servers hold the whole backbone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
@@ -88,3 +88,13 @@ def stored_after(scenario: Scenario, store: Store, plan: Plan) -> dict[str, froz
             if scenario.node[m.node].kind == "client":
                 out[m.node] = frozenset(range(m.first, m.last + 1))
     return out
+
+
+def penalty(scenario: Scenario, store: Store) -> Callable[[Cluster], tuple[float, float]]:
+    """What stability weighs for a cluster, given what the clients store: its migration's air seconds and joules."""
+
+    def weigh(cluster: Cluster) -> tuple[float, float]:
+        moved = cluster_migration(scenario, store, cluster)
+        return moved.air_seconds, moved.joules
+
+    return weigh

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from gaisnet_opt.campaign.migration import cluster_migration, migration_of, stored_after
+from gaisnet_opt.campaign.migration import cluster_migration, migration_of, penalty, stored_after
 from gaisnet_opt.campaign.network import round_scenario
 from gaisnet_opt.campaign.planner import replan
 from gaisnet_opt.campaign.repair import carry
@@ -117,9 +117,7 @@ def test_stability_trades_latency_for_fewer_units_moved(world: World) -> None:
         units, lat = 0, 0.0
         for t in range(4):
             scn = _round(world, traj.online_ids(world, t + 1), xy=traj.positions[t])
-            got = _replan(world, scn, previous, stability=weight, time_limit=1.0, seed=t,
-                          penalty=lambda c, scn=scn, store=store: (lambda m: (m.air_seconds, m.joules))(
-                              cluster_migration(scn, store, c)))
+            got = _replan(world, scn, previous, stability=weight, time_limit=5.0, seed=t, penalty=penalty(scn, store))
             if t:
                 units += migration_of(got.scenario, store, got.plan.clusters).units
             from gaisnet_opt.cost import round_cost
