@@ -42,6 +42,7 @@ from gaisnet_opt.campaign.service import (
     chosen,
     decide,
     offers,
+    open_loop_levels,
     open_loop_schedule,
     round_problem,
 )
@@ -153,13 +154,14 @@ def _decide(policy: PolicyName, t: int, spec: CampaignSpec, world: World, offere
     cap = spec.policy.cap or spec.rounds
     left = {d.name: cap - state.models[d.name].rounds for d in world.domains}
 
-    def problem(horizon: int) -> RoundProblem:
-        return round_problem(world.domains, state.curves, offered, left, horizon, spec.policy.capacity,
+    def problem(horizon: int, most: int) -> RoundProblem:
+        levels = {m: min(n, most) for m, n in left.items()}
+        return round_problem(world.domains, state.curves, offered, levels, horizon, spec.policy.capacity,
                              spec.policy.idle_allowed, state.serve_price, f"{spec.name}-r{t}")
 
-    now = problem(min(spec.policy.window, spec.rounds - t + 1))
+    now = problem(min(spec.policy.window, spec.rounds - t + 1), cap)
     if policy == "fixed" and state.open_loop is None:
-        state.open_loop = open_loop_schedule(problem(spec.rounds), spec.rounds)
+        state.open_loop = open_loop_schedule(problem(spec.rounds, open_loop_levels(len(world.domains))), spec.rounds)
     planned = state.open_loop[t - 1] if state.open_loop is not None else ()
     decision = decide(policy, now, seed_of(spec.seed, ROUND_STREAM, t), planned)
     return now, chosen(decision, now, world.domains, state.curves), decision.label, decision.profit

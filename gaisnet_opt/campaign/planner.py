@@ -11,11 +11,15 @@ clusters (a cluster belongs to its start point's domain), and the migration
 a plan needs (its `penalty`: air time and joules of the units it moves)
 is added, weighted by `stability`.
 
-At merge with the solver that accepts `solve(..., initial_plan=)`: that
-warm start can replace the construction here for a single domain without
-stability; the domain counts and the migration term still need the
-evaluator hook, so `replan` keeps calling `local_search` itself. `solve_exact`
-is `solve` as it is today; its `SolveParams` form is the only change there.
+At merge with the restructured solver (keyword-only `SolveParams`, a warm
+start `solve(..., initial_plan=)`, a wall-clock limit): `solve_exact` passes
+its arguments as `SolveParams`, nothing else. `replan` may hand a re-plan of
+one domain without stability to `solve(..., initial_plan=)`; with several
+domains or a stability weight it keeps driving `Evaluator` and
+`local_search` itself, because the domain counts and the migration term are
+scored by `CampaignEvaluator`. What it reads from `solvers.heuristics` is
+its import list: `Builder`, `Evaluated`, `Evaluator`, `as_plan`,
+`deadline_of`, `grow`, `local_search`, `nearest`.
 """
 
 from __future__ import annotations

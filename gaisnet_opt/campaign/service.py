@@ -41,6 +41,7 @@ from gaisnet_opt.campaign.world import DomainWorld
 from gaisnet_opt.plan import Cluster, Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.schedule.actions import feasible_actions
+from gaisnet_opt.schedule.dp import MAX_STATES
 from gaisnet_opt.schedule.instance import EdgeModel, Forecast, ScheduleInstance
 from gaisnet_opt.schedule.policies import solve_msip, solve_random
 from gaisnet_opt.schedule.pricing import Prices, plan_price
@@ -154,6 +155,14 @@ def _fixed(inst: ScheduleInstance, demand: np.ndarray, planned: Sequence[str]) -
     if best is None:
         return solve_msip(inst, demand).rounds[0]
     return replay(inst, demand, [best], "fixed").rounds[0]
+
+
+def open_loop_levels(models: int) -> int:
+    """The most fine-tuning levels per model the open-loop schedule can plan for `models` models (MLCP's state space)."""
+    per_model = int(MAX_STATES ** (1 / models)) + 1  # level vectors per model, from above
+    while per_model**models > MAX_STATES:
+        per_model -= 1
+    return per_model - 1
 
 
 def open_loop_schedule(problem: RoundProblem, rounds: int) -> list[tuple[str, ...]]:

@@ -29,6 +29,7 @@ from pydantic import (
 
 from gaisnet_opt.errors import FieldProblem, raise_problems
 from gaisnet_opt.scenario import Scenario, Training
+from gaisnet_opt.schedule.dp import MAX_STATES
 from gaisnet_opt.schedule.pricing import Prices
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -244,6 +245,10 @@ def _problems(spec: CampaignSpec) -> Iterator[FieldProblem]:
                     yield FieldProblem(("domains", i, "sources", j), f"'{node}' is already a source of domains.{owner[node]}",
                                        node)
                 owner.setdefault(node, i)
+    states = (spec.policy.window + 1) ** len(spec.domains)
+    if states > MAX_STATES:
+        yield FieldProblem(("policy", "window"), f"(window + 1)^domains = {states:,} level vectors exceed the MLCP "
+                           f"dynamic program's {MAX_STATES:,}", spec.policy.window)
     if any(d.sources is None for d in spec.domains) and not all(d.sources is None for d in spec.domains):
         first = next(i for i, d in enumerate(spec.domains) if d.sources is None)
         yield FieldProblem(("domains", first, "sources"), "give every domain its sources, or none (the scenario's own "

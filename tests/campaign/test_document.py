@@ -44,6 +44,7 @@ def _paths(exc: ValidationError) -> set[str]:
     ({"policy": {"policies": ["mlcp", "mlcp"]}}, "policy.policies"),
     ({"planner": {"objective": "coverage"}}, "planner.objective"),
     ({"rounds": 0}, "rounds"),
+    ({"policy": {"window": 3000}}, "policy.window"),  # 3001² level vectors: more than MLCP's dynamic program holds
     ({"surprise": 1}, "surprise"),
 ])
 def test_a_bad_field_is_named(change: dict[str, Any], path: str) -> None:

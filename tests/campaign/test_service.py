@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaisnet_opt.campaign.curves import GainCurve
-from gaisnet_opt.campaign.service import Offer, chosen, decide, open_loop_schedule, round_problem
+from gaisnet_opt.campaign.service import Offer, chosen, decide, open_loop_levels, open_loop_schedule, round_problem
 from gaisnet_opt.campaign.world import DomainWorld, build_world
+from gaisnet_opt.schedule.dp import MAX_STATES
 from tests.campaign.support import small_spec
 
 accuracies = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6)
@@ -90,3 +91,9 @@ def test_a_decision_takes_the_most_profitable_requests(domains) -> None:
     assert decision.serve == ("A", "A")
     taken = chosen(decision, problem, domains, curves)
     assert [o.client for o in taken] == ["c2", "c1"]  # 8 and 7 inputs before 6
+
+
+@given(models=st.integers(1, 12))
+def test_the_open_loop_plans_as_many_levels_as_the_dynamic_program_holds(models) -> None:
+    most = open_loop_levels(models)
+    assert (most + 1) ** models <= MAX_STATES < (most + 2) ** models
