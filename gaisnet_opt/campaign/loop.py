@@ -21,7 +21,7 @@ import numpy as np
 
 from gaisnet_opt.campaign.arrivals import Arrival
 from gaisnet_opt.campaign.battery import Batteries, node_energy
-from gaisnet_opt.campaign.curves import GainCurve
+from gaisnet_opt.campaign.curves import GainCurves
 from gaisnet_opt.campaign.dynamics import BATTERY_STREAM, Trajectory, stream, trajectory
 from gaisnet_opt.campaign.executor import DomainModel, Executed, backbone
 from gaisnet_opt.campaign.migration import Store, migration_of, penalty, stored_after
@@ -72,7 +72,7 @@ class PolicyState:
     """What a policy's campaign carries from round to round."""
 
     models: dict[str, DomainModel]
-    curves: dict[str, GainCurve]
+    curves: GainCurves
     batteries: Batteries
     store: Store = field(default_factory=dict)
     previous: Plan | None = None
@@ -100,7 +100,7 @@ def run_campaign(spec: CampaignSpec, *, policies: Sequence[PolicyName] | None = 
         "capacity": spec.policy.capacity, "window": spec.policy.window, "objective": s.objective,
         "stability": s.stability, "time_limit_s": s.time_limit_s, "warm_start": s.warm_start,
         "per_second": spec.prices.per_second, "per_joule": spec.prices.per_joule, "clients": len(world.clients),
-        "mobility": spec.dynamics.mobility.model, "checkpoint": None if ckpt is None else str(ckpt.name)}
+        "forecast": spec.policy.forecast, "gain_model": spec.policy.gain_model, "mobility": spec.dynamics.mobility.model, "checkpoint": None if ckpt is None else str(ckpt.name)}
     return CampaignResult(name=spec.name, seed=spec.seed, rounds=spec.rounds, domains=[d.name for d in world.domains],
                           settings=settings, runs=runs, host=host_description(), versions=package_versions(VERSIONS))
 
@@ -111,7 +111,9 @@ def _run_policy(policy: PolicyName, spec: CampaignSpec, world: World, traj: Traj
               for i, d in enumerate(world.domains)}
     state = PolicyState(
         models=models,
-        curves={d.name: GainCurve((models[d.name].accuracy,), d.spec.prior_gain, d.spec.ceiling) for d in world.domains},
+        curves=GainCurves({d.name: (models[d.name].accuracy,) for d in world.domains},
+                          {d.name: d.spec.prior_gain for d in world.domains},
+                          {d.name: d.spec.ceiling for d in world.domains}, spec.policy.gain_model),
         batteries=Batteries.drawn(world.clients, spec.dynamics.battery, stream(spec.seed, BATTERY_STREAM)),
         online=set(traj.online_ids(world, 1)))
     records = []
@@ -163,7 +165,8 @@ def _decide(policy: PolicyName, t: int, spec: CampaignSpec, world: World, offere
     if policy == "fixed" and state.open_loop is None:
         state.open_loop = open_loop_schedule(problem(spec.rounds, open_loop_levels(len(world.domains))), spec.rounds)
     planned = state.open_loop[t - 1] if state.open_loop is not None else ()
-    decision = decide(policy, now, seed_of(spec.seed, ROUND_STREAM, t), planned)
+    decision = decide(policy, now, seed_of(spec.seed, ROUND_STREAM, t), planned, spec.policy.forecast,
+                      spec.policy.samples)
     return now, chosen(decision, now, world.domains, state.curves), decision.label, decision.profit
 
 
@@ -193,7 +196,7 @@ def _round(policy: PolicyName, t: int, spec: CampaignSpec, world: World, traj: T
     plan = Plan(clusters=tuple(clusters))
     exec_scn = with_service(scn, sum(c.kind == "finetune" for c in clusters), deadline_for(scn))
     violations = [str(v) for v in check(exec_scn, plan)]
-    used = {d.name: state.curves[d.name].at(state.curves[d.name].level) for d in world.domains}
+    used = {d.name: state.curves.now(d.name) for d in world.domains}
     levels = {d.name: state.models[d.name].rounds for d in world.domains}
     done = _execute(t, world, exec_scn, taken, state)
     profit = _measured_profit(world, taken, done)
@@ -239,7 +242,7 @@ def _learn(world: World, problem: RoundProblem, taken: list[Offer], done: dict[s
     """Measured accuracy extends the fine-tuned domains' curves; this round's serve prices become the next hint."""
     for d in world.domains:
         if any(o.kind == "finetune" and o.domain == d.name for o in taken):
-            state.curves[d.name] = state.curves[d.name].measure(done[d.name].accuracy)
+            state.curves = state.curves.measure(d.name, done[d.name].accuracy)
         prices = [o.price for o in problem.offers if o.kind == "serve" and o.domain == d.name]
         if prices:
             state.serve_price[d.name] = float(np.mean(prices))

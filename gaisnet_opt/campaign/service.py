@@ -18,7 +18,15 @@ then the most profitable ones by their own inputs and price (`chosen`). A model 
 offer this round (no source in reach) has cap 0 in this round's instance.
 
 Policies: `mlcp`, the exact long-term optimum of that window, re-planned every
-round (rolling horizon, `schedule.rolling`); `msip`, the best immediate
+round. Its future is either the forecast's expected request counts (`expected`:
+`schedule.rolling` as it is, a certainty equivalent) or, by default, the mean
+of the window's optimum over sampled Poisson request sequences, each solved
+by the MLCP dynamic program (`sampled`: an anticipatory algorithm, P. Van
+Hentenryck, R. Bent, "Online Stochastic Combinatorial Optimization", MIT
+Press 2006). Expected counts hide the rounds in which one model's requests
+are the only ones: with 2 slots and one request a round expected for each of
+three models, the two best models always fill the slots and tuning the third
+is worth nothing, which real arrivals deny. `msip`, the best immediate
 profit; `rs`, a uniform feasible action (seeded per round); `fixed`, the
 open-loop baseline: the fine-tunings MLCP schedules before round 1 for the
 whole campaign on the prior curves, round 1's prices and the forecast,
@@ -34,14 +42,14 @@ from typing import Literal
 
 import numpy as np
 
-from gaisnet_opt.campaign.curves import GainCurve
+from gaisnet_opt.campaign.curves import GainCurves
 from gaisnet_opt.campaign.migration import Migration
-from gaisnet_opt.campaign.spec import PolicyName
+from gaisnet_opt.campaign.spec import Forecasting, PolicyName
 from gaisnet_opt.campaign.world import DomainWorld
 from gaisnet_opt.plan import Cluster, Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.schedule.actions import feasible_actions
-from gaisnet_opt.schedule.dp import MAX_STATES
+from gaisnet_opt.schedule.dp import MAX_STATES, StateSpace, lookahead_action, tolerance, value_functions
 from gaisnet_opt.schedule.instance import EdgeModel, Forecast, ScheduleInstance
 from gaisnet_opt.schedule.policies import solve_msip, solve_random
 from gaisnet_opt.schedule.pricing import Prices, plan_price
@@ -90,9 +98,9 @@ def _price(scenario: Scenario, clusters: list[Cluster], prices: Prices,
             + prices.per_second * moved.seconds + prices.per_joule * moved.joules)
 
 
-def request_value(domain: DomainWorld, curve: GainCurve, offer: Offer) -> float:
+def request_value(domain: DomainWorld, curves: GainCurves, offer: Offer) -> float:
     """What serving `offer` earns at the model's current level: right answers expected, less its price."""
-    return domain.spec.value_per_correct * curve.at(curve.level) * offer.samples - offer.price
+    return domain.spec.value_per_correct * curves.now(domain.name) * offer.samples - offer.price
 
 
 @dataclass(frozen=True)
@@ -102,9 +110,11 @@ class RoundProblem:
     instance: ScheduleInstance
     demand: np.ndarray
     offers: tuple[Offer, ...]
+    rates: tuple[float, ...]
+    """the Poisson rate of each model's requests, instance order"""
 
 
-def round_problem(domains: Sequence[DomainWorld], curves: Mapping[str, GainCurve], offered: Sequence[Offer],
+def round_problem(domains: Sequence[DomainWorld], curves: GainCurves, offered: Sequence[Offer],
                   levels_left: Mapping[str, int], horizon: int, capacity: int, idle_allowed: bool,
                   serve_price: Mapping[str, float], name: str) -> RoundProblem:
     """The instance over `horizon` rounds from now (this one first) at the current levels."""
@@ -112,11 +122,11 @@ def round_problem(domains: Sequence[DomainWorld], curves: Mapping[str, GainCurve
     for d in domains:
         serve = [o for o in offered if o.kind == "serve" and o.domain == d.name]
         tune = next((o for o in offered if o.kind == "finetune" and o.domain == d.name), None)
-        curve = curves[d.name]
         samples = sum(d.spec.requests.samples) / 2
         price = float(np.mean([o.price for o in serve])) if serve else serve_price.get(d.name, 0.0)
         cap = min(levels_left[d.name], horizon) if tune is not None else 0
-        value = [d.spec.value_per_correct * curve.at(curve.level + j) * samples - price for j in range(cap + 1)]
+        level = curves.level(d.name)
+        value = [d.spec.value_per_correct * curves.at(d.name, level + j) * samples - price for j in range(cap + 1)]
         models.append(EdgeModel(name=d.name, cap=cap, finetune_cost=tune.price if tune else 0.0, profit=tuple(value)))
         asked += [d.name] * len(serve)
     rates = {d.name: d.spec.requests.rate for d in domains}
@@ -125,15 +135,18 @@ def round_problem(domains: Sequence[DomainWorld], curves: Mapping[str, GainCurve
                         requests_per_round=per_round)
     instance = ScheduleInstance(name=name, models=tuple(models), capacity=capacity, idle_allowed=idle_allowed,
                                 requests=(tuple(asked), *(() for _ in range(horizon - 1))), forecast=forecast)
-    return RoundProblem(instance, instance.counts([list(asked)]), tuple(offered))
+    return RoundProblem(instance, instance.counts([list(asked)]), tuple(offered), tuple(rates.values()))
 
 
-def decide(policy: PolicyName, problem: RoundProblem, seed: int, planned: Sequence[str] = ()) -> RoundDecision:
-    """`policy`'s action for the round (`planned`: the fixed baseline's fine-tunings for it)."""
+def decide(policy: PolicyName, problem: RoundProblem, seed: int, planned: Sequence[str] = (),
+           forecast: Forecasting = "sampled", samples: int = 64) -> RoundDecision:
+    """`policy`'s action for the round (`planned`: the fixed baseline's fine-tunings; `forecast`, `samples`: MLCP's)."""
     inst, demand = problem.instance, problem.demand
     match policy:
-        case "mlcp":
+        case "mlcp" if forecast == "expected":
             return solve_rolling(inst, demand).rounds[0]
+        case "mlcp":
+            return _anticipatory(problem, seed, samples)
         case "msip":
             return solve_msip(inst, demand).rounds[0]
         case "rs":
@@ -141,6 +154,22 @@ def decide(policy: PolicyName, problem: RoundProblem, seed: int, planned: Sequen
         case "fixed":
             return _fixed(inst, demand, planned)
     raise ValueError(f"unknown policy {policy!r}")
+
+
+def _anticipatory(problem: RoundProblem, seed: int, samples: int) -> RoundDecision:
+    """The first action maximizing its profit plus the window's optimum from its levels, averaged over `samples`
+    Poisson request sequences for the rounds after this one (drawn from numpy's Generator seeded with `seed`)."""
+    inst, demand = problem.instance, problem.demand
+    core = inst.core
+    space = StateSpace(core)
+    ahead = inst.horizon - 1
+    future = np.zeros(space.size)
+    if ahead:
+        draws = np.random.default_rng(seed).poisson(problem.rates, size=(samples, ahead, core.n_models))
+        future = np.mean([value_functions(space, d.astype(float))[0][0] for d in draws], axis=0)
+    action = lookahead_action(core, np.zeros(core.n_models, dtype=np.int64), demand[0], tolerance(core, inst.horizon),
+                              lambda levels: float(future[space.index(levels)]))
+    return replay(inst, demand, [action], "mlcp", {"forecast": "sampled", "samples": samples}).rounds[0]
 
 
 def _fixed(inst: ScheduleInstance, demand: np.ndarray, planned: Sequence[str]) -> RoundDecision:
@@ -175,12 +204,12 @@ def open_loop_schedule(problem: RoundProblem, rounds: int) -> list[tuple[str, ..
 
 
 def chosen(decision: RoundDecision, problem: RoundProblem, domains: Sequence[DomainWorld],
-           curves: Mapping[str, GainCurve]) -> list[Offer]:
+           curves: GainCurves) -> list[Offer]:
     """The offers the decision takes: its fine-tunings, and for each model its most profitable requests."""
     out = [o for o in problem.offers if o.kind == "finetune" and o.domain in decision.finetune]
     for d in domains:
         n = decision.serve.count(d.name)
         serve = [o for o in problem.offers if o.kind == "serve" and o.domain == d.name]
-        serve.sort(key=lambda o: (-request_value(d, curves[d.name], o), o.client or ""))
+        serve.sort(key=lambda o: (-request_value(d, curves, o), o.client or ""))
         out += serve[:n]
     return out

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from gaisnet_opt.campaign.curves import GainModel
 from gaisnet_opt.errors import FieldProblem, raise_problems
 from gaisnet_opt.scenario import Scenario, Training
 from gaisnet_opt.schedule.dp import MAX_STATES
@@ -34,6 +35,7 @@ from gaisnet_opt.schedule.pricing import Prices
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PolicyName = Literal["mlcp", "msip", "rs", "fixed"]
+Forecasting = Literal["sampled", "expected"]
 POLICY_NAMES: tuple[PolicyName, ...] = ("mlcp", "msip", "rs", "fixed")
 
 
@@ -153,6 +155,11 @@ class PolicySettings(_Doc):
     window: PositiveInt = Field(default=5, description="MLCP's rolling horizon, rounds ahead including the current one")
     idle_allowed: bool = False
     cap: PositiveInt | None = Field(default=None, description="highest fine-tuning level of a model; None: the rounds")
+    forecast: Forecasting = Field(default="sampled", description="MLCP's future requests: 'sampled' Poisson sequences "
+                                  "(the mean of their optima) or the 'expected' counts (schedule.rolling)")
+    samples: PositiveInt = Field(default=64, description="request sequences MLCP samples a round ('sampled')")
+    gain_model: GainModel = Field(default="pooled", description="how accuracy beyond the measured is expected: "
+                                  "'pooled' (each round's gain as every model measured it) or 'own' (one rate per model)")
 
     @model_validator(mode="after")
     def _unique(self) -> PolicySettings:
