@@ -113,3 +113,15 @@ def test_the_command_line_exits_2_naming_the_field_and_writes_nothing(tmp_path: 
     result = runner.invoke(app, ["front", str(good), "--plot", str(tmp_path / "f.gif")])
     assert result.exit_code == 2 and "--plot" in result.output
     assert not out.exists()
+
+
+def test_the_documented_example_is_a_valid_campaign() -> None:
+    import re
+
+    from gaisnet_opt.campaign.spec import CampaignSpec
+
+    text = (Path(__file__).parents[2] / "docs" / "campaign.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert example is not None
+    spec = CampaignSpec.model_validate(yaml.safe_load(example.group(1)))
+    assert [d.name for d in spec.domains] == ["A", "B"] and spec.policy.forecast == "sampled"
