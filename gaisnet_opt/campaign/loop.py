@@ -100,7 +100,8 @@ def run_campaign(spec: CampaignSpec, *, policies: Sequence[PolicyName] | None = 
         "capacity": spec.policy.capacity, "window": spec.policy.window, "objective": s.objective,
         "stability": s.stability, "time_limit_s": s.time_limit_s, "warm_start": s.warm_start,
         "per_second": spec.prices.per_second, "per_joule": spec.prices.per_joule, "clients": len(world.clients),
-        "forecast": spec.policy.forecast, "gain_model": spec.policy.gain_model, "mobility": spec.dynamics.mobility.model, "checkpoint": None if ckpt is None else str(ckpt.name)}
+        "forecast": spec.policy.forecast, "gain_model": spec.policy.gain_model,
+        "mobility": spec.dynamics.mobility.model, "checkpoint": None if ckpt is None else str(ckpt.name)}
     return CampaignResult(name=spec.name, seed=spec.seed, rounds=spec.rounds, domains=[d.name for d in world.domains],
                           settings=settings, runs=runs, host=host_description(), versions=package_versions(VERSIONS))
 
@@ -202,17 +203,11 @@ def _round(policy: PolicyName, t: int, spec: CampaignSpec, world: World, traj: T
     profit = _measured_profit(world, taken, done)
     cost, moved = round_cost(exec_scn, plan), migration_of(exec_scn, store, clusters)
     _learn(world, problem, taken, done, state)
-    online = set(traj.online_ids(world, t))
-    joined, left = len(online - state.online), len(state.online - online)
-    state.online, state.previous = online, planned.plan
-    state.store = stored_after(exec_scn, store, plan)
-    state.batteries = state.batteries.after(node_energy(exec_scn, plan), _recharge_j(spec))
+    network = _settle(t, spec, world, traj, state, exec_scn, plan, len(scn.clients))
+    state.previous = planned.plan
     state.profit += profit
     state.time_s += moved.seconds + cost.latency_s
     state.energy_j += cost.energy_j + moved.joules
-    charge = [q for q in state.batteries.charge.values() if np.isfinite(q)]
-    network = NetworkRound(online=len(online), present=len(scn.clients), joined=joined, left=left,
-                           battery_min_j=min(charge) if charge else None)
     replanned = Replan(seconds=planned.time_s, kept=planned.kept, repaired=planned.repaired, grown=planned.grown,
                        broken=planned.carried.rules, unservable=len(planned.unserved))
     spent = Spent(latency_s=cost.latency_s, time_s=moved.seconds + cost.latency_s, energy_j=cost.energy_j + moved.joules,
@@ -224,9 +219,19 @@ def _round(policy: PolicyName, t: int, spec: CampaignSpec, world: World, traj: T
         domains=_domain_rounds(world, traj.arrivals[t - 1], problem, taken, done, used, levels))
 
 
-def _recharge_j(spec: CampaignSpec) -> float:
+def _settle(t: int, spec: CampaignSpec, world: World, traj: Trajectory, state: PolicyState, scn: Scenario, plan: Plan,
+            present: int) -> NetworkRound:
+    """After the executed plan: what the clients store, their batteries, who came and went."""
+    state.store = stored_after(scn, state.store, plan)
     battery = spec.dynamics.battery
-    return battery.recharge_w * spec.dynamics.round_s if battery is not None else 0.0
+    recharge = battery.recharge_w * spec.dynamics.round_s if battery is not None else 0.0
+    state.batteries = state.batteries.after(node_energy(scn, plan), recharge)
+    online = set(traj.online_ids(world, t))
+    joined, left = len(online - state.online), len(state.online - online)
+    state.online = online
+    charge = [q for q in state.batteries.charge.values() if np.isfinite(q)]
+    return NetworkRound(online=len(online), present=present, joined=joined, left=left,
+                        battery_min_j=min(charge) if charge else None)
 
 
 def _measured_profit(world: World, taken: list[Offer], done: dict[str, Executed]) -> float:
