@@ -21,14 +21,13 @@ from dataclasses import dataclass
 
 from gaisnet_opt.campaign.dynamics import trajectory
 from gaisnet_opt.campaign.network import round_scenario, with_service
-from gaisnet_opt.campaign.planner import solve_exact
+from gaisnet_opt.campaign.planner import Method, solve_exact
 from gaisnet_opt.campaign.spec import CampaignSpec
 from gaisnet_opt.campaign.world import build_world
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import InferenceRequest, Scenario
-from gaisnet_opt.solvers.solve import Method
 
 DEADLINE_SLACK = 1e-6
 """Relative slack on the minimum latency when it becomes the deadline (the solvers meet deadlines to a tolerance)."""

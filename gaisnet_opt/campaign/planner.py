@@ -49,6 +49,8 @@ from gaisnet_opt.solvers.heuristics import (
 )
 from gaisnet_opt.solvers.solve import Method, solve
 
+__all__ = ["CampaignEvaluator", "Method", "Penalty", "Replanned", "replan", "solve_exact"]
+
 Penalty = Callable[[Cluster], tuple[float, float]]
 """A cluster's migration: (air seconds, joules), summed over a plan."""
 

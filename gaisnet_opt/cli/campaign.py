@@ -133,7 +133,7 @@ def front_command(
     """The latency-energy Pareto front of one round: least energy under round-latency deadlines (exact solver)."""
     from gaisnet_opt.campaign.document import read_document
     from gaisnet_opt.campaign.pareto import campaign_round, epsilon_front, nondominated
-    from gaisnet_opt.solvers.solve import Method
+    from gaisnet_opt.campaign.planner import Method
 
     _image(plot, "--plot")
     if method not in ("cpsat", "milp"):
