@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gaisnet_opt.cli import (
+    campaign,
     compare,
     plan_commands,
     plot,
@@ -26,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile_commands, validate, reproduce):
+for _module in (run, scenario_commands, plan_commands, solve, split, compare, plot, schedule, profile_commands, validate, reproduce, campaign):
     _module.register(app)
 
 
