@@ -32,10 +32,12 @@ from gaisnet_opt.plan import Plan
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.data import Split, load_data
-from gaisnet_opt.validator.fedavg import evaluate, load_tunable, tunable_state
+from gaisnet_opt.validator.evaluation import evaluate
+from gaisnet_opt.validator.fedavg import load_tunable, tunable_state
+from gaisnet_opt.validator.inprocess import InProcess
 from gaisnet_opt.validator.model import build_for, config_of
 from gaisnet_opt.validator.pretrain import pretrain
-from gaisnet_opt.validator.run import InProcess, prepare, run_config
+from gaisnet_opt.validator.run_setup import prepare, run_config
 
 BACKBONE = "backbone.safetensors"
 

@@ -37,16 +37,10 @@ from gaisnet_opt.cost import cluster_cost
 from gaisnet_opt.plan import Cluster, Plan
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.solvers.heuristics import (
-    Builder,
-    Evaluated,
-    Evaluator,
-    as_plan,
-    deadline_of,
-    grow,
-    local_search,
-    nearest,
-)
+from gaisnet_opt.solvers.construction import Builder, grow, nearest
+from gaisnet_opt.solvers.evaluator import Evaluated, Evaluator, as_plan
+from gaisnet_opt.solvers.local_search import local_search
+from gaisnet_opt.solvers.service import deadline_of
 from gaisnet_opt.solvers.solve import Method, solve
 
 __all__ = ["CampaignEvaluator", "Method", "Penalty", "Replanned", "replan", "solve_exact"]
@@ -143,7 +137,7 @@ def replan(scenario: Scenario, objective: Objective, initial_plan: Plan | None, 
     wanted = {d: k for d, k in clusters.items() if k > 0}
     scn = with_service(scenario, sum(wanted.values()), deadline)
     ev = _evaluator(scn, objective, domain_of, wanted, penalty, stability)
-    start = _Start(Builder.empty(ev), {n.id for n in scn.requesters})
+    start = _Start(Builder.of(ev), {n.id for n in scn.requesters})
     carried = carry(scn, initial_plan, deadline)
     _carry(start, carried, domain_of, wanted)
     unserved = _grow_requests(start)
@@ -234,4 +228,4 @@ def _grow_finetune(start: _Start, domain_of: Mapping[str, str], wanted: Mapping[
 def solve_exact(scenario: Scenario, method: Method, objective: Objective, time_limit: float, seed: int = 0,
                 clusters: int | None = None) -> SolveResult:
     """`gaisnet_opt.solvers.solve.solve` as it is (a cold start: it takes no previous plan)."""
-    return solve(scenario, method, objective, time_limit=time_limit, seed=seed, clusters=clusters)
+    return solve(scenario, method, objective, time_limit_s=time_limit, seed=seed, clusters=clusters)

@@ -126,7 +126,7 @@ def test_each_nodes_energy_adds_up_to_the_cost_models_round_energy() -> None:
     world = build_world(small_spec())
     requests = {c: InferenceRequest(samples=6) for c in world.clients[-2:]}
     scn = round_scenario(world, world.positions, world.clients, requests, world.base.finetune, "r1")
-    plan = solve(scn, "greedy").plan
+    plan = solve(scn, "largest-first").plan
     assert plan is not None and len(plan.clusters) >= 3
     spent = node_energy(scn, plan)
     assert math.isclose(sum(spent.values()), round_cost(scn, plan).energy_j, rel_tol=1e-12)

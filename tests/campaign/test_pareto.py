@@ -38,8 +38,8 @@ def sweep():
 def test_the_sweep_runs_from_the_fastest_to_the_most_frugal_plan(sweep) -> None:
     scenario, points = sweep
     assert len(points) == 4 and all(p.status == "optimal" for p in points)
-    fastest = solve(scenario, "cpsat", Objective(kind="latency"), time_limit=20.0)
-    frugal = solve(scenario, "cpsat", Objective(kind="energy"), time_limit=20.0)
+    fastest = solve(scenario, "cpsat", Objective(kind="latency"), time_limit_s=20.0)
+    frugal = solve(scenario, "cpsat", Objective(kind="energy"), time_limit_s=20.0)
     assert math.isclose(points[0].latency_s, fastest.objective or 0.0, rel_tol=1e-5)
     assert math.isclose(points[-1].energy_j, frugal.objective or 0.0, rel_tol=1e-6)
     for p in points:
