@@ -19,8 +19,23 @@ each chain node in plan order) and the same input files on every host; rank
 0 writes the report.
 """
 
-from gaisnet_opt.validator.faults import Fault
-from gaisnet_opt.validator.report import ValidationReport
-from gaisnet_opt.validator.run import validate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gaisnet_opt.validator.faults import Fault
+    from gaisnet_opt.validator.records import ValidationReport
+    from gaisnet_opt.validator.run import validate
 
 __all__ = ["Fault", "ValidationReport", "validate"]
+
+_FACADE = {"Fault": "gaisnet_opt.validator.faults", "ValidationReport": "gaisnet_opt.validator.records",
+           "validate": "gaisnet_opt.validator.run"}
+
+
+def __getattr__(name: str) -> object:
+    """The facade loads torch on first use, so a part that needs none (`validator.network`) imports cheaply."""
+    if name in _FACADE:
+        import importlib
+
+        return getattr(importlib.import_module(_FACADE[name]), name)
+    raise AttributeError(f"module 'gaisnet_opt.validator' has no attribute {name!r}")
