@@ -39,7 +39,7 @@ from gaisnet_opt.validator import ValidationReport, validate
 from gaisnet_opt.validator.data import batch_indices, load_digits, partition
 from gaisnet_opt.validator.model import digits_profile
 from gaisnet_opt.validator.pretrain import pretrain
-from gaisnet_opt.validator.report import to_markdown
+from gaisnet_opt.validator.report_markdown import to_markdown
 from gaisnet_opt.validator.split_chain import OPTIMIZERS, SplitChain
 
 RESULTS = Path(__file__).parent / "results"

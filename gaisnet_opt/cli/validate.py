@@ -194,7 +194,7 @@ def calibrate_command(
         result = calibrate_host(model, batch=batch, threads=threads, steps=steps)
     save(result, output)
     fit = result.fit
-    console.print(f"{len(result.points)} passes: {fit.flops_per_s / 1e9:.3f} GFLOP/s, {1e3 * fit.pass_overhead_s:.3f} ms "
+    console.print(f"{len(result.points)} members' median passes: {fit.flops_per_s / 1e9:.3f} GFLOP/s, {1e3 * fit.pass_overhead_s:.3f} ms "
                   f"per pass, backward at {fit.bwd_efficiency:.3f} of the forward rate (RMS relative error "
                   f"{100 * fit.rms_relative_error:.1f} %, single speed {100 * result.single.rms_relative_error:.1f} %); "
                   f"load average {result.load_average:.2f}; wrote {output}")

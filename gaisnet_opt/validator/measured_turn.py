@@ -1,9 +1,9 @@
 """A cluster's measured turn, from the stamps of all its processes: the figures the cost model predicts, and segments.
 
 The stamps (`trace`) of one turn start at rank 0's "turn" and hold both ends
-of every message. A transfer lasts from the start of its send to the
-completion of its receive; a hop's forward transfer starts with the labels,
-which go first, and ends with the smashed data. Per pass is per training
+of every message. A transfer lasts from when both ends are ready to the
+completion of its receive (a training hop's forward message carries the
+smashed data and the labels). Per pass is per training
 iteration, or per request for inference (whose chunks add up, as the cost
 model prices a request's Q samples at once). The turn lasts until its last
 receive or computation ends. Segments are laid out as the cost model's
@@ -44,18 +44,13 @@ def _ends(events: Sequence[Event]) -> dict[tuple[str, int, int], tuple[float, fl
     return {(what, k, seq): (t0, t1) for what, k, seq, t0, t1 in events}
 
 
-def _transfers(ends: dict[tuple[str, int, int], tuple[float, float]], kind: str,
-               first: str | None = None) -> dict[tuple[int, int], tuple[float, float]]:
-    """(k, seq) -> (start, end) of every `kind` message, or of `first` and then `kind` (the labels go before the
-    smashed data). gloo's send is a rendezvous, no byte moves before the receiver is ready: a transfer starts when
-    both ends have posted, and ends when the receive completes."""
+def _transfers(ends: dict[tuple[str, int, int], tuple[float, float]], kind: str) -> dict[tuple[int, int], tuple[float, float]]:
+    """(k, seq) -> (start, end) of every `kind` message. gloo's send is a rendezvous, no byte moves before the
+    receiver is ready: a transfer starts when both ends have posted, and ends when the receive completes."""
     out = {}
     for (what, k, seq), (_, done) in ends.items():
-        if what != f"recv:{kind}":
-            continue
-        opening = first if first is not None and (f"send:{first}", k, seq) in ends else kind
-        posted = [ends[key][0] for key in ((f"send:{opening}", k, seq), (f"recv:{opening}", k, seq)) if key in ends]
-        if len(posted) == 2:
+        posted = [ends[key][0] for key in ((f"send:{kind}", k, seq), (f"recv:{kind}", k, seq)) if key in ends]
+        if what == f"recv:{kind}" and len(posted) == 2:
             out[(k, seq)] = (max(posted), done)
     return out
 
@@ -75,7 +70,7 @@ def measure_turn(events: Sequence[Event], nodes: Sequence[str], inference: bool)
         return None
     t0 = starts[0]
     ends = _ends(events)
-    smashed = _transfers(ends, "smashed", None if inference else "labels")
+    smashed = _transfers(ends, "smashed")
     gradient = _transfers(ends, "gradient")
     result = _transfers(ends, "result")
     delivery = _transfers(ends, "delivery")

@@ -50,7 +50,9 @@ def calibration_used(config: RunConfig, chains: Mapping[int, SplitChain]) -> Cal
     if config.calibration is not None:
         return CalibrationUsed(source=config.calibration_file or "given", measured_at=config.calibration.measured_at,
                                fit=config.calibration.fit)
-    fits = best_fit(meter_points([w.meter for ch in chains.values() for w in ch.workers]))
+    points = [p for ch in chains.values()
+              for p in meter_points([w.meter for w in ch.workers], "serving" if isinstance(ch, InferenceChain) else "training")]
+    fits = best_fit(points)
     return None if fits is None else CalibrationUsed(source="this run (a fit, not a prediction)", measured_at=None,
                                                     fit=fits[1])
 

@@ -62,17 +62,15 @@ class Link(Protocol):
         """Whether member k runs in this process."""
         ...
 
-    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        """Member k-1's output `x` as member k receives it (None where member k is elsewhere)."""
+    def smashed(self, k: int, x: torch.Tensor | None, labels: torch.Tensor | None, rows: int,
+                labelled: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Member k-1's output `x`, and, `labelled` (training), the batch's labels in the same message, as member k
+        receives them: the labels travel with the smashed data to the end point, which takes the loss
+        (None where member k is elsewhere)."""
         ...
 
     def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
         """Member k's input gradient as member k-1 receives it (shaped `like` its output; None where it is elsewhere)."""
-        ...
-
-    def labels(self, k: int, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        """Member k-1's labels as member k receives them: they travel with the smashed data to the end point,
-        which takes the loss (sent before the smashed data, so its arrival completes the hop)."""
         ...
 
     def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
@@ -89,14 +87,12 @@ class _Local:
     def here(self, k: int) -> bool:
         return True
 
-    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return x
+    def smashed(self, k: int, x: torch.Tensor | None, labels: torch.Tensor | None, rows: int,
+                labelled: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return x, labels
 
     def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
         return grad
-
-    def labels(self, k: int, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return labels
 
     def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
         return logits
@@ -342,9 +338,7 @@ class SplitChain:
         x, y = images, labels if with_loss else None
         for k, w in enumerate(self.workers):
             if k:
-                if with_loss:
-                    y = self.link.labels(k, y, n)
-                x = self.link.smashed(k, x, n)
+                x, y = self.link.smashed(k, x, y, n, with_loss)
             if not self.link.here(k):
                 x = y = None
                 continue

@@ -6,11 +6,13 @@ send, the completion of the receive), so rank 0 can time every transfer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
+from gaisnet_opt.cost import LABEL_BYTES
 from gaisnet_opt.validator.distributed.wire import Wire
 from gaisnet_opt.validator.run_setup import Setup
 from gaisnet_opt.validator.trace import Trace, now
@@ -52,15 +54,24 @@ class ProcessLink:
         shape, dtype = self.wire.shapes[self.lasts[k]]
         return [rows, *shape], dtype
 
-    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return self._cross("smashed", k, k - 1, k, x, *self._emitted(k - 1, rows))
+    def smashed(self, k: int, x: torch.Tensor | None, labels: torch.Tensor | None, rows: int,
+                labelled: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        shape, dtype = self._emitted(k - 1, rows)
+        if not labelled:
+            return self._cross("smashed", k, k - 1, k, x, shape, dtype), None
+        # one message, the smashed data's bytes then the labels': one transfer per hop, as the cost model prices it
+        size = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+        packed = None if x is None or labels is None else torch.cat(
+            [x.detach().contiguous().view(-1).view(torch.uint8), labels.contiguous().view(torch.uint8)])
+        got = self._cross("smashed", k, k - 1, k, packed, [size + rows * LABEL_BYTES], torch.uint8)
+        if got is None:
+            return None, None
+        # each its own storage, as the sender's were: what autograd saves of them counts their bytes only
+        return got[:size].view(dtype).reshape(shape).clone(), got[size:].view(torch.long).clone()
 
     def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
         shape, dtype = (like.shape, like.dtype) if like is not None else ((), torch.float32)
         return self._cross("gradient", k, k, k - 1, grad, shape, dtype)
-
-    def labels(self, k: int, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return self._cross("labels", k, k - 1, k, labels, [rows], torch.long)
 
     def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
         last = len(self.ranks) - 1

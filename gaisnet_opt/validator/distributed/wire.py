@@ -19,8 +19,9 @@ from gaisnet_opt.validator.faults import LostPeer
 
 T = TypeVar("T")
 
-KINDS = ("smashed", "labels", "gradient", "result", "delivery", "upload", "backhaul", "control")
-"""What may cross between processes (`Wire` refuses anything else): "result" is an inference result going home,
+KINDS = ("smashed", "gradient", "result", "delivery", "upload", "backhaul", "control")
+"""What may cross between processes (`Wire` refuses anything else): "smashed" is a unit's output (in training with
+the batch's labels after it, as bytes), "result" an inference result going home,
 "delivery" and "upload" a client's tunable modules from and to the edge server, "backhaul" another edge server's
 (over no link the cost model prices), "control" the run's own bookkeeping."""
 

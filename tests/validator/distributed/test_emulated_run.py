@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
+from gaisnet_opt.plotting.validation import plot_timelines  # noqa: E402
 from gaisnet_opt.validator import validate  # noqa: E402
 from gaisnet_opt.validator.network.namespaces import leftovers  # noqa: E402
 from tests.support.validator_runs import (  # noqa: E402
@@ -52,6 +53,8 @@ def test_an_emulated_run_times_every_hop_at_its_scaled_rate_and_leaves_nothing(t
     assert all(c.latency_s is not None and c.latency_s > 0 for c in report.clusters) and report.round_latency_s
     assert {s.phase for s in report.measured_segments} >= {"delivery", "forward", "backward", "hop-forward",
                                                           "hop-backward", "return", "upload"}
+    fig = plot_timelines(report)  # predicted beside measured, every cluster's blocks drawn on each
+    assert [len(ax.collections) for ax in fig.axes] == [len(report.predicted_segments), len(report.measured_segments)]
     # the plan's traffic crosses the scenario's links only: the unlinked pairs' default classes carry the rendezvous
     # and control data, a few kB, against 2 iterations x 35 kB per hop
     linked = {(l.src, l.dst): l.bytes for l in report.links if l.dst is not None}

@@ -12,6 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from gaisnet_opt.cost import LABEL_BYTES  # noqa: E402
 from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
 from gaisnet_opt.validator import Fault, validate  # noqa: E402
 from gaisnet_opt.validator.distributed.engine import PATIENCE  # noqa: E402
@@ -67,16 +68,13 @@ def test_same_parameters_and_bytes_as_in_process_and_only_allowed_messages_cross
             assert m["shape"][1:] != [1, 8, 8]  # no image ever crosses
             if m["kind"] in ("delivery", "upload"):  # one flat message of a client's tunable modules, to or from e0
                 assert m["dtype"] == "float32" and len(m["shape"]) == 1 and "e0" in (node, nodes[m["peers"][0]])
-            if m["kind"] == "labels":
-                assert node in ("c0", "c1") or m["op"] == "recv"  # only start points send labels
-                assert m["shape"] == [batch] and m["dtype"] == "int64"
             if m["op"] in ("send", "recv"):
                 peer = nodes[m["peers"][0]]
                 key = (node, peer) if m["op"] == "send" else (peer, node)
                 (sent if m["op"] == "send" else received)[(*key, m["kind"], tuple(m["shape"]))] += 1
     assert sent == received  # every message was received, as sent, by the process it was sent to
-    for start in ("c0", "c1"):  # a data source sends only its smashed data, labels, tuned modules and control data
-        assert {m["kind"] for m in logs[start] if m["op"] == "send"} == {"smashed", "labels", "upload", "control"}
+    for start in ("c0", "c1"):  # a data source sends only its smashed data (with the labels), its modules, control data
+        assert {m["kind"] for m in logs[start] if m["op"] == "send"} == {"smashed", "upload", "control"}
     # deliveries and uploads are metered as the bytes sent: float32 modules, not float64 sums
     member = {(m.cluster, m.node): m for m in here.members}
     for cluster, node in ((0, "c0"), (1, "c1"), (1, "c3"), (2, "c4")):
@@ -85,15 +83,18 @@ def test_same_parameters_and_bytes_as_in_process_and_only_allowed_messages_cross
         assert sum(4 * math.prod(m["shape"]) for m in delivered) == rounds * member[(cluster, node)].delivery_bytes > 0
         assert sum(4 * math.prod(m["shape"]) for m in uploaded) == rounds * member[(cluster, node)].upload_bytes
     assert member[(1, "c3")].upload_bytes == member[(1, "c3")].upload_bytes_pred > 0
-    # what crossed each hop is what the meters say, smashed data forward and gradients back
+    # what crossed each hop is what the meters say: smashed data with the batch's labels in one message forward
+    # (bytes: the float32 values', then the int64 labels'), gradients back
     steps = rounds * iters
     hop = {(h.src, h.dst, h.role): h for h in here.hops}
     for start, end in (("c0", "e0"), ("c1", "c3")):
         smashed = [m for m in logs[start] if m["op"] == "send" and m["kind"] == "smashed"]
         grads = [m for m in logs[end] if m["op"] == "send" and m["kind"] == "gradient"]
-        assert len(smashed) == len(grads) == steps
-        assert sum(4 * math.prod(m["shape"]) for m in smashed) == steps * hop[(start, end, "chain")].fwd_bytes > 0
-        assert sum(4 * math.prod(m["shape"]) for m in grads) == steps * hop[(start, end, "chain")].bwd_bytes > 0
+        assert len(smashed) == len(grads) == steps and all(m["dtype"] == "uint8" for m in smashed)
+        chain = hop[(start, end, "chain")]
+        assert chain.label_bytes == batch * LABEL_BYTES
+        assert sum(math.prod(m["shape"]) for m in smashed) == steps * (chain.fwd_bytes + chain.label_bytes)
+        assert sum(4 * math.prod(m["shape"]) for m in grads) == steps * chain.bwd_bytes > 0
     logits = [m for m in logs["e0"] if m["op"] == "send" and m["kind"] == "result" and nodes[m["peers"][0]] == "c4"]
     assert sum(4 * math.prod(m["shape"]) for m in logits) == rounds * hop[("e0", "c4", "return")].fwd_bytes > 0
 

@@ -1,0 +1,255 @@
+"""Testbed benchmark: plans of digits scenarios trained on the emulated network, round latency measured against predicted.
+
+First the host is calibrated in a process of its own (`gaisnet-opt calibrate`) and the calibration saved; every run
+afterwards is predicted with it. Two digits scenarios are generated with the clients' memory capped so chains need
+2-4 members (one whose edge server may join chains, one whose edge server only delivers and aggregates), planned by
+the greedy baseline, local search and CP-SAT, plus a plan with the edge server in the middle of a chain; every plan
+serves its scenario's inference requests. Each plan runs on the distributed engine over the emulated network (needs
+root and iproute2), links at their rates divided by the time scale. Writes benchmarks/results/testbed.md and
+testbed_timeline.png (one round predicted beside measured).
+
+    python benchmarks/testbed_bench.py [--time-scale 4] [--rounds 2] [--iters 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gaisnet_opt.cost import resolve_server
+from gaisnet_opt.generator import generate
+from gaisnet_opt.host import host_description, package_versions
+from gaisnet_opt.io import load, write_text
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.plotting.figure_io import save_figure
+from gaisnet_opt.plotting.validation import plot_timelines
+from gaisnet_opt.result import SolveResult
+from gaisnet_opt.scenario import Scenario, Training
+from gaisnet_opt.solvers.greedy_chains import solve_greedy
+from gaisnet_opt.solvers.solve import solve
+from gaisnet_opt.solvers.split import solve_split
+from gaisnet_opt.validator import ValidationReport, validate
+from gaisnet_opt.validator.calibration import HostCalibration
+from gaisnet_opt.validator.model import digits_profile
+from gaisnet_opt.validator.network.namespaces import available
+from gaisnet_opt.validator.report_markdown import error, g
+
+sys.path.insert(0, str(Path(__file__).parent))
+from validator_bench import capped
+
+RESULTS = Path(__file__).parent / "results"
+HOP_GOAL, LATENCY_GOAL, RANK_GAP = 0.10, 0.15, 0.20
+OPTIONS = (("--time-scale", float, 4.0), ("--rounds", int, 2), ("--iters", int, 4), ("--threads", int, 1),
+           ("--timeout", float, 120.0))
+"""link rates divided by the time scale; rounds (the last is timed); local iterations; torch threads per process;
+seconds a process waits for one message"""
+SCENARIOS = {"A": (16, 2, 2), "B": (14, 4, 0)}
+"""name -> (clients, seed, edge server slots): A's edge server may join chains, B's only delivers and aggregates"""
+
+
+@dataclass
+class Run:
+    """One plan on the testbed."""
+
+    name: str
+    scenario: str
+    plan: Plan
+    report: ValidationReport
+
+
+def scenario_of(clients: int, seed: int, slots: int, iters: int) -> Scenario:
+    """A digits scenario with the clients' memory capped at 2.5 MB, as `validator_bench` builds it."""
+    training = Training(batch_size=32, local_iters=iters, optimizer="adam")
+    return capped(generate(clients, seed, profile=digits_profile(), samples=(80, 200), classes_per_source=(4, 8),
+                           training=training, edge_slots=slots), 2.5e6)
+
+
+def _feasible(result: SolveResult, what: str) -> Plan:
+    if result.plan is None or result.status not in ("optimal", "feasible"):
+        raise SystemExit(f"{what}: no plan ({result.status}: {result.reason})")
+    return result.plan
+
+
+def edge_mid_chain(scenario: Scenario, base: Plan) -> Plan:
+    """The largest data source's cluster through the edge server to a client, split by torchgpipe's balance (which
+    uses every member), beside `base`'s inference clusters."""
+    taken = {n for c in base.clusters if c.kind == "inference" for n in c.chain}
+    start = max((n for n in scenario.data_sources if n.id not in taken and n.request is None), key=lambda n: n.data.samples)  # type: ignore[union-attr]
+    server = resolve_server(scenario, Plan(clusters=(base.clusters[0],)).clusters[0]) or scenario.edges[0].id
+    for end in (n.id for n in scenario.clients if n.id not in taken | {start.id}):
+        result = solve_split(scenario, [start.id, server, end], "finetune", method="balance")
+        if result.plan is not None and result.status == "feasible":
+            return Plan(clusters=(*[c for c in base.clusters if c.kind == "inference"], *result.plan.clusters))
+    raise SystemExit("no client ends a chain through the edge server")
+
+
+def plans(iters: int) -> list[tuple[str, str, Scenario, Plan]]:
+    """(plan name, scenario name, scenario, plan) of every plan benchmarked."""
+    out = []
+    for key, (clients, seed, slots) in SCENARIOS.items():
+        s = scenario_of(clients, seed, slots, iters)
+        methods: dict[str, Callable[[], SolveResult]] = {
+            "greedy": lambda s=s: solve_greedy(s, clusters=2), "local": lambda s=s: solve(s, method="local", time_limit=5),
+            "cpsat": lambda s=s: solve(s, method="cpsat", time_limit=30)}
+        for name, method in methods.items():
+            out.append((f"{key}-{name}", key, s, _feasible(method(), f"{key} {name}")))
+        if slots:
+            out.append((f"{key}-edge-mid-chain", key, s, edge_mid_chain(s, out[-1][3])))
+    return out
+
+
+def calibrate(path: Path, threads: int) -> HostCalibration:
+    """`gaisnet-opt calibrate` in a process of its own, saved to `path` before any run."""
+    cmd = [sys.executable, "-c", "from gaisnet_opt.cli import main; main()", "calibrate", "-o", str(path),
+           "--batch", "32", "--threads", str(threads), "--steps", "8"]
+    subprocess.run(cmd, check=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[1])})
+    return load(HostCalibration, path)
+
+
+def _chain(plan: Plan, i: int) -> str:
+    return " → ".join(f"{m.node}[{m.first}..{m.last}]" for m in plan.clusters[i].members)
+
+
+def _within(measured: float | None, predicted: float, goal: float) -> bool:
+    return measured is not None and abs(measured - predicted) <= goal * predicted
+
+
+def hop_lines(runs: list[Run]) -> tuple[list[str], int, int]:
+    """The hop table (every transfer direction of every hop), and how many are within the goal out of how many."""
+    lines = ["| plan | cluster | hop | direction | bytes per pass | measured s | predicted s | error |",
+             "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+    ok = n = 0
+    for run in runs:
+        for h in run.report.hops:
+            for direction, nbytes, meas, pred in (("forward", h.fwd_bytes + h.label_bytes, h.fwd_s, h.fwd_s_pred),
+                                                  ("backward", h.bwd_bytes, h.bwd_s, h.bwd_s_pred)):
+                if nbytes:
+                    n += 1
+                    ok += _within(meas, pred, HOP_GOAL)
+                    lines.append(f"| {run.name} | {h.cluster} | {h.src} → {h.dst} ({h.role}) | {direction} | {nbytes:g} "
+                                 f"| {g(meas)} | {g(pred)} | {error(meas, pred)} |")
+    return lines, ok, n
+
+
+def cluster_lines(runs: list[Run]) -> tuple[list[str], int, int]:
+    """Per cluster: chain, delivery, compute, upload and latency measured / predicted."""
+    lines = ["| plan | cluster | kind | chain | delivery s meas / pred | compute s per pass meas / pred | upload s meas / pred "
+             "| latency s meas / pred | error |", "| --- | ---: | --- | --- | --- | --- | --- | --- | ---: |"]
+    ok = n = 0
+    for run in runs:
+        for c in run.report.clusters:
+            n += 1
+            ok += _within(c.latency_s, c.latency_s_pred, LATENCY_GOAL)
+            lines.append(f"| {run.name} | {c.cluster} | {c.kind} | {_chain(run.plan, c.cluster)} | {g(c.delivery_s)} / "
+                         f"{g(c.delivery_s_pred)} | {g(c.compute_s)} / {g(c.compute_s_pred)} | {g(c.upload_s)} / "
+                         f"{g(c.upload_s_pred)} | {g(c.latency_s)} / {g(c.latency_s_pred)} | {error(c.latency_s, c.latency_s_pred)} |")
+    return lines, ok, n
+
+
+def ranking_lines(runs: list[Run]) -> tuple[list[str], int, int]:
+    """Plans by measured and by predicted round latency; the pairs predicted more than `RANK_GAP` apart that the
+    measurement orders the same way."""
+    by_pred = sorted(runs, key=lambda r: r.report.round_latency_s_pred)
+    by_meas = sorted(runs, key=lambda r: r.report.round_latency_s or float("inf"))
+    lines = ["| rank | by predicted (s) | by measured (s) |", "| ---: | --- | --- |"]
+    lines += [f"| {i + 1} | {p.name} ({p.report.round_latency_s_pred:.3f}) | {m.name} ({g(m.report.round_latency_s)}) |"
+              for i, (p, m) in enumerate(zip(by_pred, by_meas))]
+    pairs = [(a, b) for a, b in itertools.combinations(runs, 2)
+             if max(a.report.round_latency_s_pred, b.report.round_latency_s_pred)
+             > (1 + RANK_GAP) * min(a.report.round_latency_s_pred, b.report.round_latency_s_pred)]
+    same = sum((a.report.round_latency_s_pred < b.report.round_latency_s_pred)
+               == ((a.report.round_latency_s or 0) < (b.report.round_latency_s or 0)) for a, b in pairs)
+    return lines, same, len(pairs)
+
+
+def round_lines(runs: list[Run]) -> tuple[list[str], int]:
+    lines = ["| plan | clusters | chains (members) | round latency s measured | predicted (testbed) | error | "
+             "predicted on the plan's nodes s |", "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    ok = 0
+    for run in runs:
+        r = run.report
+        ok += _within(r.round_latency_s, r.round_latency_s_pred, LATENCY_GOAL)
+        sizes = ", ".join(f"{c.kind[:3]} {len(c.members)}" for c in run.plan.clusters)
+        lines.append(f"| {run.name} | {len(run.plan.clusters)} | {sizes} | {g(r.round_latency_s)} | "
+                     f"{r.round_latency_s_pred:.4g} | {error(r.round_latency_s, r.round_latency_s_pred)} | "
+                     f"{r.round_latency_s_pred_devices:.4g} |")
+    return lines, ok
+
+
+def write(runs: list[Run], cal: HostCalibration, args: argparse.Namespace, command: str, loads: tuple[float, float],
+          seconds: float) -> list[str]:
+    hops, hops_ok, hops_n = hop_lines(runs)
+    clusters, clusters_ok, clusters_n = cluster_lines(runs)
+    ranks, same, pairs = ranking_lines(runs)
+    rounds, rounds_ok = round_lines(runs)
+    fit = cal.fit
+    lines = [
+        "# Testbed benchmark: round latency measured on the emulated network against the cost model's", "",
+        f"Command: `{command}` (as root)", "",
+        f"- host: {host_description()}; 1-minute load average {loads[0]:.2f} at the start, {loads[1]:.2f} at the end "
+        "(the host is shared: others' work slows compute, not the shaped links)",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(("torch", "timm", "numpy")).items()),
+        f"- calibration, measured first in a process of its own (`gaisnet-opt calibrate --batch 32 --threads "
+        f"{args.threads} --steps 8`, load average {cal.load_average:.2f}): {fit.flops_per_s / 1e9:.3f} GFLOP/s, "
+        f"{1e3 * fit.pass_overhead_s:.3f} ms per pass, backward at {fit.bwd_efficiency:.3f} of the forward rate, RMS "
+        f"relative error {100 * fit.rms_relative_error:.1f} % over {len(cal.points)} median passes",
+        f"- scenarios: `generate(clients, seed, profile=vit_digits_patch2_8-vpt4deep-c10, samples=(80, 200), "
+        f"classes_per_source=(4, 8), edge_slots=slots)` with client memory capped at 2.5 MB, batch 32, "
+        f"{args.iters} local iterations, Adam: " + "; ".join(f"{k} = ({c}, {s}, slots {e})" for k, (c, s, e) in SCENARIOS.items()),
+        f"- runs: `validate(engine='distributed', network='emulate', time_scale={args.time_scale:g}, calibration=..., "
+        f"rounds={args.rounds})`, {args.threads} torch thread(s) per process; clusters take turns, each with the host to "
+        "itself; figures are the last round's (the first round also counts FLOPs and is not timed)",
+        f"- total {seconds:.0f} s", "",
+        "## Goals", "", "| goal | result |", "| --- | --- |",
+        f"| every hop's transfer within ±{100 * HOP_GOAL:.0f} % | {hops_ok} of {hops_n} transfer directions |",
+        f"| cluster latency within ±{100 * LATENCY_GOAL:.0f} % (held-out calibration) | {clusters_ok} of {clusters_n} clusters |",
+        f"| round latency within ±{100 * LATENCY_GOAL:.0f} % | {rounds_ok} of {len(runs)} plans |",
+        f"| same order measured as predicted where predictions differ by > {100 * RANK_GAP:.0f} % | {same} of {pairs} pairs |",
+        "", "## Rounds", "", *rounds, "", "## Ranking", "", *ranks, "", "## Clusters", "", *clusters,
+        "", "## Hops (seconds per pass; forward carries the smashed data and the labels)", "", *hops, "",
+        "Plot: `testbed_timeline.png`, the round of the plan with the longest chain as predicted (left) and as measured "
+        "(right), each cluster from the start of its turn.",
+    ]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for flag, kind, default in OPTIONS:
+        parser.add_argument(flag, type=kind, default=default)
+    args = parser.parse_args()
+    if (why := available()) is not None:
+        raise SystemExit(f"the emulated network needs root and iproute2: {why}")
+    command = "python " + " ".join(["benchmarks/testbed_bench.py", *sys.argv[1:]])
+    load_start, t0 = os.getloadavg()[0], time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="testbed-bench-"))
+    try:
+        cal = calibrate(work / "host.json", args.threads)
+        runs = []
+        for name, key, scenario, plan in plans(args.iters):
+            report = validate(scenario, plan, rounds=args.rounds, out_dir=work / name, engine="distributed",
+                              network="emulate", time_scale=args.time_scale, calibration=work / "host.json",
+                              timeout=args.timeout)
+            runs.append(Run(name, key, plan, report))
+            print(f"{name}: round {g(report.round_latency_s)} s measured, {report.round_latency_s_pred:.4g} s predicted")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    longest = max(runs, key=lambda r: max(len(c.members) for c in r.plan.clusters))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    save_figure(plot_timelines(longest.report), RESULTS / "testbed_timeline.png")
+    lines = write(runs, cal, args, command, (load_start, os.getloadavg()[0]), time.perf_counter() - t0)
+    write_text(RESULTS / "testbed.md", "\n".join(lines) + "\n")
+    print("\n".join(lines[:20]))
+
+
+if __name__ == "__main__":
+    main()
