@@ -8,7 +8,7 @@ serves its scenario's inference requests. Each plan runs on the distributed engi
 root and iproute2), links at their rates divided by the time scale. Writes benchmarks/results/testbed.md and
 testbed_timeline.png (one round predicted beside measured).
 
-    python benchmarks/testbed_bench.py [--time-scale 4] [--rounds 2] [--iters 4]
+    python benchmarks/testbed_bench.py [--time-scales 4 8] [--rounds 2] [--iters 4]
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +47,10 @@ from validator_bench import capped
 
 RESULTS = Path(__file__).parent / "results"
 HOP_GOAL, LATENCY_GOAL, RANK_GAP = 0.10, 0.15, 0.20
-OPTIONS = (("--time-scale", float, 4.0), ("--rounds", int, 2), ("--iters", int, 4), ("--threads", int, 1),
-           ("--timeout", float, 120.0))
-"""link rates divided by the time scale; rounds (the last is timed); local iterations; torch threads per process;
-seconds a process waits for one message"""
+OPTIONS = (("--time-scales", float, [4.0, 8.0], "+"), ("--rounds", int, 2, None), ("--iters", int, 4, None),
+           ("--threads", int, 1, None), ("--timeout", float, 120.0, None))
+"""every plan runs at each time scale (link rates divided by it); rounds (the last is timed); local iterations;
+torch threads per process; seconds a process waits for one message"""
 SCENARIOS = {"A": (16, 2, 2), "B": (14, 4, 0)}
 """name -> (clients, seed, edge server slots): A's edge server may join chains, B's only delivers and aggregates"""
 
@@ -64,6 +63,8 @@ class Run:
     scenario: str
     plan: Plan
     report: ValidationReport
+    iters: int
+    """local iterations: a fine-tuning cluster's passes per round"""
 
 
 def scenario_of(clients: int, seed: int, slots: int, iters: int) -> Scenario:
@@ -97,11 +98,9 @@ def plans(iters: int) -> list[tuple[str, str, Scenario, Plan]]:
     out = []
     for key, (clients, seed, slots) in SCENARIOS.items():
         s = scenario_of(clients, seed, slots, iters)
-        methods: dict[str, Callable[[], SolveResult]] = {
-            "greedy": lambda s=s: solve_greedy(s, clusters=2), "local": lambda s=s: solve(s, method="local", time_limit=5),
-            "cpsat": lambda s=s: solve(s, method="cpsat", time_limit=30)}
-        for name, method in methods.items():
-            out.append((f"{key}-{name}", key, s, _feasible(method(), f"{key} {name}")))
+        results = {"greedy": solve_greedy(s, clusters=2), "local": solve(s, method="local", time_limit=5),
+                   "cpsat": solve(s, method="cpsat", time_limit=30)}
+        out += [(f"{key}-{name}", key, s, _feasible(result, f"{key} {name}")) for name, result in results.items()]
         if slots:
             out.append((f"{key}-edge-mid-chain", key, s, edge_mid_chain(s, out[-1][3])))
     return out
@@ -110,7 +109,7 @@ def plans(iters: int) -> list[tuple[str, str, Scenario, Plan]]:
 def calibrate(path: Path, threads: int) -> HostCalibration:
     """`gaisnet-opt calibrate` in a process of its own, saved to `path` before any run."""
     cmd = [sys.executable, "-c", "from gaisnet_opt.cli import main; main()", "calibrate", "-o", str(path),
-           "--batch", "32", "--threads", str(threads), "--steps", "8"]
+           "--batch", "32", "--threads", str(threads), "--steps", "5"]
     subprocess.run(cmd, check=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[1])})
     return load(HostCalibration, path)
 
@@ -173,82 +172,99 @@ def ranking_lines(runs: list[Run]) -> tuple[list[str], int, int]:
 
 def round_lines(runs: list[Run]) -> tuple[list[str], int]:
     lines = ["| plan | clusters | chains (members) | round latency s measured | predicted (testbed) | error | "
-             "predicted on the plan's nodes s |", "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+             "compute share of the slowest cluster (predicted) | predicted on the plan's nodes s |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     ok = 0
     for run in runs:
         r = run.report
         ok += _within(r.round_latency_s, r.round_latency_s_pred, LATENCY_GOAL)
         sizes = ", ".join(f"{c.kind[:3]} {len(c.members)}" for c in run.plan.clusters)
+        slowest = max(r.clusters, key=lambda c: c.latency_s_pred)
+        share = slowest.compute_s_pred * (1 if slowest.kind == "inference" else run.iters) / slowest.latency_s_pred
         lines.append(f"| {run.name} | {len(run.plan.clusters)} | {sizes} | {g(r.round_latency_s)} | "
                      f"{r.round_latency_s_pred:.4g} | {error(r.round_latency_s, r.round_latency_s_pred)} | "
-                     f"{r.round_latency_s_pred_devices:.4g} |")
+                     f"{100 * share:.0f} % | {r.round_latency_s_pred_devices:.4g} |")
     return lines, ok
 
 
-def write(runs: list[Run], cal: HostCalibration, args: argparse.Namespace, command: str, loads: tuple[float, float],
-          seconds: float) -> list[str]:
+def section(runs: list[Run], scale: float) -> list[str]:
+    """Goals and tables of every plan run at one time scale."""
     hops, hops_ok, hops_n = hop_lines(runs)
     clusters, clusters_ok, clusters_n = cluster_lines(runs)
     ranks, same, pairs = ranking_lines(runs)
     rounds, rounds_ok = round_lines(runs)
+    return [
+        f"## Time scale S = {scale:g}", "", "| goal | result |", "| --- | --- |",
+        f"| every hop's transfer within ±{100 * HOP_GOAL:.0f} % | {hops_ok} of {hops_n} transfer directions |",
+        f"| cluster latency within ±{100 * LATENCY_GOAL:.0f} % (held-out calibration) | {clusters_ok} of {clusters_n} clusters |",
+        f"| round latency within ±{100 * LATENCY_GOAL:.0f} % | {rounds_ok} of {len(runs)} plans |",
+        f"| same order measured as predicted where predictions differ by > {100 * RANK_GAP:.0f} % | {same} of {pairs} pairs |",
+        "", f"### Rounds (S = {scale:g})", "", *rounds, "", f"### Ranking (S = {scale:g})", "", *ranks, "",
+        f"### Clusters (S = {scale:g})", "", *clusters, "",
+        f"### Hops (S = {scale:g}; seconds per pass; forward carries the smashed data and the labels)", "", *hops, "",
+    ]
+
+
+def header(cal: HostCalibration, args: argparse.Namespace, command: str, loads: tuple[float, float],
+           seconds: float) -> list[str]:
     fit = cal.fit
-    lines = [
+    return [
         "# Testbed benchmark: round latency measured on the emulated network against the cost model's", "",
         f"Command: `{command}` (as root)", "",
         f"- host: {host_description()}; 1-minute load average {loads[0]:.2f} at the start, {loads[1]:.2f} at the end "
         "(the host is shared: others' work slows compute, not the shaped links)",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(("torch", "timm", "numpy")).items()),
         f"- calibration, measured first in a process of its own (`gaisnet-opt calibrate --batch 32 --threads "
-        f"{args.threads} --steps 8`, load average {cal.load_average:.2f}): {fit.flops_per_s / 1e9:.3f} GFLOP/s, "
-        f"{1e3 * fit.pass_overhead_s:.3f} ms per pass, backward at {fit.bwd_efficiency:.3f} of the forward rate, RMS "
-        f"relative error {100 * fit.rms_relative_error:.1f} % over {len(cal.points)} median passes",
+        f"{args.threads} --steps 5`, {cal.repeats} repeats, load average {cal.load_average:.2f}): "
+        f"{fit.flops_per_s / 1e9:.3f} GFLOP/s, {1e3 * fit.pass_overhead_s:.3f} ms per pass, backward at "
+        f"{fit.bwd_efficiency:.3f} of the forward rate, residual {1e3 * fit.rms_s:.3f} ms RMS over "
+        f"{len(cal.points)} members' median passes",
         f"- scenarios: `generate(clients, seed, profile=vit_digits_patch2_8-vpt4deep-c10, samples=(80, 200), "
         f"classes_per_source=(4, 8), edge_slots=slots)` with client memory capped at 2.5 MB, batch 32, "
         f"{args.iters} local iterations, Adam: " + "; ".join(f"{k} = ({c}, {s}, slots {e})" for k, (c, s, e) in SCENARIOS.items()),
-        f"- runs: `validate(engine='distributed', network='emulate', time_scale={args.time_scale:g}, calibration=..., "
+        f"- runs: `validate(engine='distributed', network='emulate', time_scale=S, calibration=..., "
         f"rounds={args.rounds})`, {args.threads} torch thread(s) per process; clusters take turns, each with the host to "
         "itself; figures are the last round's (the first round also counts FLOPs and is not timed)",
         f"- total {seconds:.0f} s", "",
-        "## Goals", "", "| goal | result |", "| --- | --- |",
-        f"| every hop's transfer within ±{100 * HOP_GOAL:.0f} % | {hops_ok} of {hops_n} transfer directions |",
-        f"| cluster latency within ±{100 * LATENCY_GOAL:.0f} % (held-out calibration) | {clusters_ok} of {clusters_n} clusters |",
-        f"| round latency within ±{100 * LATENCY_GOAL:.0f} % | {rounds_ok} of {len(runs)} plans |",
-        f"| same order measured as predicted where predictions differ by > {100 * RANK_GAP:.0f} % | {same} of {pairs} pairs |",
-        "", "## Rounds", "", *rounds, "", "## Ranking", "", *ranks, "", "## Clusters", "", *clusters,
-        "", "## Hops (seconds per pass; forward carries the smashed data and the labels)", "", *hops, "",
-        "Plot: `testbed_timeline.png`, the round of the plan with the longest chain as predicted (left) and as measured "
-        "(right), each cluster from the start of its turn.",
+        "Predicted is the cost model on the testbed: every node at the calibrated speed (per cluster), every link at its "
+        "rate divided by S. Compute runs at the host's speed whatever S, so a larger S leaves compute, and the host's "
+        "load, a smaller share of a round. Plot: `testbed_timeline.png`, the round of the plan with the longest chain "
+        "at the first S as predicted (left) and as measured (right), each cluster from the start of its turn.", "",
     ]
-    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag, kind, default in OPTIONS:
-        parser.add_argument(flag, type=kind, default=default)
+    for flag, kind, default, nargs in OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, nargs=nargs)
     args = parser.parse_args()
     if (why := available()) is not None:
         raise SystemExit(f"the emulated network needs root and iproute2: {why}")
     command = "python " + " ".join(["benchmarks/testbed_bench.py", *sys.argv[1:]])
     load_start, t0 = os.getloadavg()[0], time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="testbed-bench-"))
+    by_scale: dict[float, list[Run]] = {}
     try:
         cal = calibrate(work / "host.json", args.threads)
-        runs = []
-        for name, key, scenario, plan in plans(args.iters):
-            report = validate(scenario, plan, rounds=args.rounds, out_dir=work / name, engine="distributed",
-                              network="emulate", time_scale=args.time_scale, calibration=work / "host.json",
-                              timeout=args.timeout)
-            runs.append(Run(name, key, plan, report))
-            print(f"{name}: round {g(report.round_latency_s)} s measured, {report.round_latency_s_pred:.4g} s predicted")
+        for scale in args.time_scales:
+            for name, key, scenario, plan in plans(args.iters):
+                report = validate(scenario, plan, rounds=args.rounds, out_dir=work / f"{name}-{scale:g}",
+                                  engine="distributed", network="emulate", time_scale=scale,
+                                  calibration=work / "host.json", timeout=args.timeout)
+                by_scale.setdefault(scale, []).append(Run(name, key, plan, report, scenario.training.local_iters))
+                print(f"S={scale:g} {name}: round {g(report.round_latency_s)} s measured, "
+                      f"{report.round_latency_s_pred:.4g} s predicted")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    longest = max(runs, key=lambda r: max(len(c.members) for c in r.plan.clusters))
+    first = by_scale[args.time_scales[0]]
+    longest = max(first, key=lambda r: max(len(c.members) for c in r.plan.clusters))
     RESULTS.mkdir(parents=True, exist_ok=True)
     save_figure(plot_timelines(longest.report), RESULTS / "testbed_timeline.png")
-    lines = write(runs, cal, args, command, (load_start, os.getloadavg()[0]), time.perf_counter() - t0)
+    lines = header(cal, args, command, (load_start, os.getloadavg()[0]), time.perf_counter() - t0)
+    for scale, runs in by_scale.items():
+        lines += section(runs, scale)
     write_text(RESULTS / "testbed.md", "\n".join(lines) + "\n")
-    print("\n".join(lines[:20]))
+    print("\n".join(lines[:14]))
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@ def validate_command(
     master_addr: Annotated[str, typer.Option(help="distributed: rendezvous address")] = "127.0.0.1",
     master_port: Annotated[int, typer.Option(help="distributed: rendezvous port (0: a free one)")] = 0,
     timeout: Annotated[float, typer.Option(help="distributed: seconds a process waits for any one message, "
-                                           "a peer's compute included, before declaring the peer lost")] = 60.0,
+                                           "a peer's compute included, before declaring the peer lost "
+                                           "(on an emulated network, times the time scale)")] = 60.0,
 ) -> None:
     """Execute PLAN on SCENARIO with real HFSL fine-tuning and SL inference; report measured against predicted."""
     scenario, plan = load(Scenario, scenario_file), load(Plan, plan_file)

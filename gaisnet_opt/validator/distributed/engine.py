@@ -60,7 +60,7 @@ PATIENCE = 3
 
 @dataclass
 class Turn:
-    """Rank 0's view of one cluster's turn: the members' reports, its own part, its stamps."""
+    """Rank 0's view of one cluster's open turn: the member ranks, the threads receiving their reports, its stamps."""
 
     index: int
     chain: SplitChain

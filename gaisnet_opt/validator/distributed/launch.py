@@ -61,7 +61,8 @@ def launch(
     `config.network == "emulate"`: every process in its node's namespace of an
     `EmulatedNetwork` built for this run (an InputError where it cannot be),
     removed however the run ends; the report then lists each link's bytes as
-    the emulator counted them. `record`: a directory where each process writes
+    the emulator counted them, and every wait's `timeout` grows with the time
+    scale. `record`: a directory where each process writes
     every message it sent or received (kind, dtype, shape, peers) as
     rank<r>.json. `deadline`: seconds after which the processes are killed and
     a TimeoutError raised. Members still running `timeout` seconds after rank 0
@@ -74,6 +75,8 @@ def launch(
     del setup
     if config.network == "emulate" and (why := available()) is not None:
         raise InputError("validate", [("network", f"emulate: {why}")])
+    if config.network == "emulate":
+        timeout *= max(1.0, config.time_scale)  # a wait spans transfers, each time_scale times as long
     if record is not None:
         Path(record).mkdir(parents=True, exist_ok=True)
     ctx = mp.get_context("forkserver")

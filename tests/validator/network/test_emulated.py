@@ -11,8 +11,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 
@@ -28,7 +26,6 @@ from gaisnet_opt.validator.network.namespaces import (  # noqa: E402
 )
 from tests.support.validator_runs import network_unavailable, root_links, wait_for  # noqa: E402
 
-T = TypeVar("T")
 REASON = network_unavailable()
 needs_root = pytest.mark.skipif(REASON is not None, reason=f"network emulation unavailable: {REASON}")
 
@@ -66,10 +63,22 @@ def test_names_addresses_and_scaled_shaping():
             bad()
 
 
-def _in(namespace: str, work: Callable[[], T]) -> T:
-    """`work()` in a thread that has entered `namespace` (setns moves the calling thread only)."""
-    box: list[T] = []
-    thread = threading.Thread(target=lambda: (setns(namespace), box.append(work())))
+RECEIVER = textwrap.dedent("""
+    import socket, sys, time
+    with socket.create_server((sys.argv[1], 29512)) as listener:
+        print("ready", flush=True)
+        conn, _ = listener.accept()
+        with conn:
+            chunks = list(iter(lambda: conn.recv(1 << 16), b""))
+            done = time.monotonic()  # one clock for every process of the host
+    sys.stdout.buffer.write(f"{done!r}\\n".encode() + b"".join(chunks))
+""")
+
+
+def _connect(namespace: str, address: str) -> socket.socket:
+    """A TCP connection opened from `namespace` (setns moves the calling thread only: a thread of its own)."""
+    box: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: (setns(namespace), box.append(socket.create_connection((address, 29512)))))
     thread.start()
     thread.join(30)
     return box[0]
@@ -77,31 +86,24 @@ def _in(namespace: str, work: Callable[[], T]) -> T:
 
 @needs_root
 def test_a_shaped_link_carries_a_known_tensor_in_bytes_times_8_over_rate():
+    """The receiver is a process of its own (its wake-ups never wait for this one's), in b's namespace."""
     before = root_links()
     tensor = torch.arange(NBYTES // 4, dtype=torch.float32)
     with EmulatedNetwork(_run_id("g"), ["a", "b"], [Link("a", "b", RATE)]) as net:
-        listener = _in(net.namespace("b"), lambda: socket.create_server((net.address("b"), 29512)))
-        got: list[bytes] = []
-
-        def receive() -> None:
-            conn, _ = listener.accept()
-            with conn:
-                got.append(b"".join(iter(lambda: conn.recv(1 << 16), b"")))
-
-        receiver = threading.Thread(target=receive)
-        receiver.start()
-        sender = _in(net.namespace("a"), lambda: socket.create_connection((net.address("b"), 29512)))
+        receiver = subprocess.Popen([*net.exec_prefix("b"), sys.executable, "-c", RECEIVER, net.address("b")],
+                                    stdout=subprocess.PIPE)
+        assert receiver.stdout is not None and receiver.stdout.readline() == b"ready\n"
+        sender = _connect(net.namespace("a"), net.address("b"))
         time.sleep(0.1)  # idle, as between hops: the token bucket is full
         start = time.monotonic()
         sender.sendall(tensor.numpy().tobytes())
         sender.close()
-        receiver.join(30)
-        seconds = time.monotonic() - start
-        listener.close()
+        done, received = receiver.stdout.read().split(b"\n", 1)
+        receiver.wait(30)
         sent = net.stats()[("a", "b")]
-    predicted = NBYTES * 8 / RATE
+    seconds, predicted = float(done) - start, NBYTES * 8 / RATE
     print(f"measured {seconds:.4f} s, predicted {predicted:.4f} s, error {100 * (seconds / predicted - 1):+.2f} %")
-    assert torch.equal(torch.frombuffer(bytearray(got[0]), dtype=torch.float32), tensor)
+    assert torch.equal(torch.frombuffer(bytearray(received), dtype=torch.float32), tensor)
     assert abs(seconds / predicted - 1) < TOLERANCE
     assert sent.drops == 0 and NBYTES <= sent.bytes < NBYTES * 1.01  # TCP payload counted, not frames
     assert leftovers(net.hub) == [] and root_links() == before
