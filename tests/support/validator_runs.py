@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import torch
 
 from gaisnet_opt.validator.checkpoint import CHECKPOINT
@@ -91,13 +92,19 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
 
 
 def network_unavailable() -> str | None:
-    """Why this host cannot emulate networks (None: it can); printed once, so a skip says why."""
+    """Why this host cannot emulate networks (None: it can); printed, so a skip says why."""
     from gaisnet_opt.validator.network.namespaces import available
 
     reason = available()
     if reason is not None:
         print(f"network emulation unavailable: {reason}", file=sys.stderr)
     return reason
+
+
+def needs_network() -> pytest.MarkDecorator:
+    """Skip, with the reason, where this host cannot emulate networks (no root, no iproute2); CI runs as root."""
+    reason = network_unavailable()
+    return pytest.mark.skipif(reason is not None, reason=f"network emulation unavailable: {reason}")
 
 
 def root_links() -> set[str]:

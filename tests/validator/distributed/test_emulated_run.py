@@ -13,18 +13,10 @@ from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
 from gaisnet_opt.plotting.validation import plot_timelines  # noqa: E402
 from gaisnet_opt.validator import validate  # noqa: E402
 from gaisnet_opt.validator.network.namespaces import leftovers  # noqa: E402
-from tests.support.validator_runs import (  # noqa: E402
-    network_unavailable,
-    root_links,
-    same_state,
-    spawned,
-    state_of,
-    wall_clock_guard,
-)
+from tests.support import validator_runs as runs  # noqa: E402
 from tests.support.validator_worlds import digits_world  # noqa: E402
 
-REASON = network_unavailable()
-pytestmark = pytest.mark.skipif(REASON is not None, reason=f"network emulation unavailable: {REASON}")
+pytestmark = runs.needs_network()
 
 A = cluster_from_counts("finetune", ["c0", "e0"], [2, 4])
 B = cluster_from_counts("finetune", ["c1", "c3"], [2, 4])
@@ -37,8 +29,8 @@ SMALL_BYTES = 10_000
 
 @pytest.mark.slow
 def test_an_emulated_run_times_every_hop_at_its_scaled_rate_and_leaves_nothing(tmp_path):
-    before, plan = root_links(), Plan(clusters=(A, B, SERVE))
-    with wall_clock_guard(120):
+    before, plan = runs.root_links(), Plan(clusters=(A, B, SERVE))
+    with runs.wall_clock_guard(120):
         report = validate(digits_world(), plan, rounds=1, out_dir=tmp_path / "emulated", engine="distributed",
                           network="emulate", time_scale=SCALE, timeout=30)
     assert report.config.network == "emulate" and report.config.time_scale == SCALE
@@ -60,7 +52,7 @@ def test_an_emulated_run_times_every_hop_at_its_scaled_rate_and_leaves_nothing(t
     linked = {(l.src, l.dst): l.bytes for l in report.links if l.dst is not None}
     assert linked[("c0", "e0")] > 2 * 34816 and linked[("c1", "c3")] > 2 * 34816 and linked[("c3", "c1")] > 2 * 34816
     assert all(l.bytes < 64_000 and l.drops == 0 for l in report.links if l.dst is None)
-    assert leftovers("gn-v") == [] and root_links() == before and spawned() == []
+    assert leftovers("gn-v") == [] and runs.root_links() == before and runs.spawned() == []
     validate(digits_world(), plan, rounds=1, out_dir=tmp_path / "here")  # what crosses and when, not what is trained
-    assert same_state(state_of(tmp_path / "emulated"), state_of(tmp_path / "here"))
+    assert runs.same_state(runs.state_of(tmp_path / "emulated"), runs.state_of(tmp_path / "here"))
     assert math.isclose(report.round_latency_s_pred, max(c.latency_s_pred for c in report.clusters))

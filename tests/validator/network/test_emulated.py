@@ -24,10 +24,9 @@ from gaisnet_opt.validator.network.namespaces import (  # noqa: E402
     remove_leftovers,
     setns,
 )
-from tests.support.validator_runs import network_unavailable, root_links, wait_for  # noqa: E402
+from tests.support.validator_runs import needs_network, root_links, wait_for  # noqa: E402
 
-REASON = network_unavailable()
-needs_root = pytest.mark.skipif(REASON is not None, reason=f"network emulation unavailable: {REASON}")
+needs_root = needs_network()
 
 RATE = 20e6
 NBYTES = 1_250_000
