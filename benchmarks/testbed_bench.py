@@ -47,6 +47,8 @@ from validator_bench import capped
 
 RESULTS = Path(__file__).parent / "results"
 HOP_GOAL, LATENCY_GOAL, RANK_GAP = 0.10, 0.15, 0.20
+SMALL_BYTES = 10_000
+"""a message under this is a few packets: it takes the host's fixed latency and a wake-up, which no rate prices"""
 OPTIONS = (("--time-scales", float, [4.0, 8.0], "+"), ("--rounds", int, 2, None), ("--iters", int, 4, None),
            ("--threads", int, 1, None), ("--timeout", float, 120.0, None))
 """every plan runs at each time scale (link rates divided by it); rounds (the last is timed); local iterations;
@@ -122,36 +124,41 @@ def _within(measured: float | None, predicted: float, goal: float) -> bool:
     return measured is not None and abs(measured - predicted) <= goal * predicted
 
 
-def hop_lines(runs: list[Run]) -> tuple[list[str], int, int]:
-    """The hop table (every transfer direction of every hop), and how many are within the goal out of how many."""
+def hop_lines(runs: list[Run]) -> tuple[list[str], str]:
+    """The hop table (every transfer direction of every hop), and how many are within the goal, small messages apart."""
     lines = ["| plan | cluster | hop | direction | bytes per pass | measured s | predicted s | error |",
              "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
-    ok = n = 0
+    counts = {True: [0, 0], False: [0, 0]}  # small -> [within, of]
     for run in runs:
         for h in run.report.hops:
             for direction, nbytes, meas, pred in (("forward", h.fwd_bytes + h.label_bytes, h.fwd_s, h.fwd_s_pred),
                                                   ("backward", h.bwd_bytes, h.bwd_s, h.bwd_s_pred)):
                 if nbytes:
-                    n += 1
-                    ok += _within(meas, pred, HOP_GOAL)
+                    tally = counts[nbytes < SMALL_BYTES]
+                    tally[0] += _within(meas, pred, HOP_GOAL)
+                    tally[1] += 1
                     lines.append(f"| {run.name} | {h.cluster} | {h.src} → {h.dst} ({h.role}) | {direction} | {nbytes:g} "
                                  f"| {g(meas)} | {g(pred)} | {error(meas, pred)} |")
-    return lines, ok, n
+    (small_ok, small), (large_ok, large) = counts[True], counts[False]
+    return lines, (f"{small_ok + large_ok} of {small + large} transfer directions: {large_ok} of the {large} of "
+                   f"{SMALL_BYTES // 1000} kB or more, {small_ok} of the {small} smaller (inference results home)")
 
 
-def cluster_lines(runs: list[Run]) -> tuple[list[str], int, int]:
-    """Per cluster: chain, delivery, compute, upload and latency measured / predicted."""
+def cluster_lines(runs: list[Run]) -> tuple[list[str], str]:
+    """Per cluster: chain, delivery, compute, upload and latency measured / predicted; how many are within the goal."""
     lines = ["| plan | cluster | kind | chain | delivery s meas / pred | compute s per pass meas / pred | upload s meas / pred "
              "| latency s meas / pred | error |", "| --- | ---: | --- | --- | --- | --- | --- | --- | ---: |"]
-    ok = n = 0
+    counts = {"finetune": [0, 0], "inference": [0, 0]}
     for run in runs:
         for c in run.report.clusters:
-            n += 1
-            ok += _within(c.latency_s, c.latency_s_pred, LATENCY_GOAL)
+            tally = counts[c.kind]
+            tally[0] += _within(c.latency_s, c.latency_s_pred, LATENCY_GOAL)
+            tally[1] += 1
             lines.append(f"| {run.name} | {c.cluster} | {c.kind} | {_chain(run.plan, c.cluster)} | {g(c.delivery_s)} / "
                          f"{g(c.delivery_s_pred)} | {g(c.compute_s)} / {g(c.compute_s_pred)} | {g(c.upload_s)} / "
                          f"{g(c.upload_s_pred)} | {g(c.latency_s)} / {g(c.latency_s_pred)} | {error(c.latency_s, c.latency_s_pred)} |")
-    return lines, ok, n
+    (ft_ok, ft), (inf_ok, inf) = counts["finetune"], counts["inference"]
+    return lines, f"{ft_ok + inf_ok} of {ft + inf} clusters: {ft_ok} of {ft} fine-tuning, {inf_ok} of {inf} inference"
 
 
 def ranking_lines(runs: list[Run]) -> tuple[list[str], int, int]:
@@ -189,14 +196,14 @@ def round_lines(runs: list[Run]) -> tuple[list[str], int]:
 
 def section(runs: list[Run], scale: float) -> list[str]:
     """Goals and tables of every plan run at one time scale."""
-    hops, hops_ok, hops_n = hop_lines(runs)
-    clusters, clusters_ok, clusters_n = cluster_lines(runs)
+    hops, hops_result = hop_lines(runs)
+    clusters, clusters_result = cluster_lines(runs)
     ranks, same, pairs = ranking_lines(runs)
     rounds, rounds_ok = round_lines(runs)
     return [
         f"## Time scale S = {scale:g}", "", "| goal | result |", "| --- | --- |",
-        f"| every hop's transfer within ±{100 * HOP_GOAL:.0f} % | {hops_ok} of {hops_n} transfer directions |",
-        f"| cluster latency within ±{100 * LATENCY_GOAL:.0f} % (held-out calibration) | {clusters_ok} of {clusters_n} clusters |",
+        f"| every hop's transfer within ±{100 * HOP_GOAL:.0f} % | {hops_result} |",
+        f"| cluster latency within ±{100 * LATENCY_GOAL:.0f} % (held-out calibration) | {clusters_result} |",
         f"| round latency within ±{100 * LATENCY_GOAL:.0f} % | {rounds_ok} of {len(runs)} plans |",
         f"| same order measured as predicted where predictions differ by > {100 * RANK_GAP:.0f} % | {same} of {pairs} pairs |",
         "", f"### Rounds (S = {scale:g})", "", *rounds, "", f"### Ranking (S = {scale:g})", "", *ranks, "",
@@ -230,6 +237,11 @@ def header(cal: HostCalibration, args: argparse.Namespace, command: str, loads: 
         "rate divided by S. Compute runs at the host's speed whatever S, so a larger S leaves compute, and the host's "
         "load, a smaller share of a round. Plot: `testbed_timeline.png`, the round of the plan with the longest chain "
         "at the first S as predicted (left) and as measured (right), each cluster from the start of its turn.", "",
+        "Reading the goals: the cost model prices a transfer as bytes·8/rate. A message of under 10 kB (here the "
+        "inference results going home, 1-2 kB, predicted well under 2 ms) also takes the host's fixed per-message "
+        "latency and its receiver's wake-up, which no rate prices and which grow with the host's load; such a hop is "
+        "counted apart. An inference cluster lasts 10-100 ms here, mostly compute, so its latency follows the host's "
+        "load more than the fine-tuning clusters' do.", "",
     ]
 
 

@@ -5,7 +5,8 @@ The cost model prices a pass at o + FLOPs / F (backward: o + FLOPs / (η·F)).
 validator's model split every way one member can hold a contiguous range of
 units, at the run's batch size and thread count, several times over, times
 every pass as the run does (the first pass of each shape counted and not
-timed), takes each member's median pass (others' work on a shared host slows
+timed, and each after a short idle spell, as a chain member waits for its
+input before it computes), takes each member's median pass (others' work on a shared host slows
 a pass now and then), and fits o, F and η by least squares of the seconds (a
 round's compute is a sum of passes, which the large ones dominate). η stays
 1 unless a backward efficiency of its own fits the data clearly better. A
@@ -39,6 +40,9 @@ from gaisnet_opt.validator.meters import MemberMeter
 from gaisnet_opt.validator.model import build_for
 from gaisnet_opt.validator.split_chain import SplitChain, Units, Worker
 
+IDLE_S = 0.01
+"""idle before each timed pass, as a member of a chain waits for its input: measured here, a block's pass after 5 ms
+idle took 35-45 % longer than one straight after another (the CPU leaves its fast state while it waits)"""
 APART_GAIN = 0.9
 """η is fitted apart only if that cuts the residual's RMS to this share of the single-speed fit's or less."""
 
@@ -187,6 +191,8 @@ def _split_passes(units: Units, counts: list[int], pool: Split, batch: int, seed
     """One split of the units, trained and served, its passes into `out`."""
     members = cluster_from_counts("finetune", [f"m{i}" for i in range(len(counts))], counts).members
     chain, serving = SplitChain(units, members), InferenceChain(units, members)
+    for w in (*chain.workers, *serving.workers):
+        w.idle_s = IDLE_S
     chain.new_round(optimizer, 1e-3)
     at = lambda key, s: batch_indices(len(pool), batch, seed, key, s)
     _time_passes(chain.workers, lambda s: chain.train_step(pool.images[at("train", s)], pool.labels[at("train", s)]),

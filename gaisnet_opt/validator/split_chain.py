@@ -21,6 +21,7 @@ later pass of that shape is timed without any hook and credited those counts.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -140,6 +141,9 @@ class Worker:
     meter: MemberMeter
     trace: Trace
     is_client: bool = True
+    idle_s: float = 0.0
+    """seconds idle before each timed pass, as a chain member waits for its input (the calibration's: a pass after
+    a wait runs slower than one straight after another)"""
     optimizer: torch.optim.Optimizer | None = None
     _probes: dict[tuple[Any, ...], _Probe] = field(default_factory=dict)
 
@@ -190,6 +194,8 @@ class Worker:
         `x` of a pass without gradients, the peak of live activations.
         """
         probe = self._probes.get(key)
+        if probe is not None and self.idle_s:
+            time.sleep(self.idle_s)
         start = now()
         if probe is None:
             box: list[T] = []
