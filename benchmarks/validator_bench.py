@@ -7,7 +7,7 @@ in-process HFSL (the split chains) against monolithic VPT training of the same
 model on the same batches and host. Writes benchmarks/results/validator.md
 and two plots beside it.
 
-    /work/venv/bin/python benchmarks/validator_bench.py [--rounds 8] [--clients 20] [--clusters 3]
+    python benchmarks/validator_bench.py [--rounds 8] [--clients 20] [--clusters 3]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from gaisnet_opt.validator import ValidationReport, validate
 from gaisnet_opt.validator.data import batch_indices, load_digits, partition
 from gaisnet_opt.validator.model import digits_profile
 from gaisnet_opt.validator.pretrain import pretrain
-from gaisnet_opt.validator.report import to_markdown
+from gaisnet_opt.validator.report_markdown import to_markdown
 from gaisnet_opt.validator.split_chain import OPTIMIZERS, SplitChain
 
 RESULTS = Path(__file__).parent / "results"
@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
-    command = "/work/venv/bin/python " + " ".join(["benchmarks/validator_bench.py", *sys.argv[1:]])
+    command = "python " + " ".join(["benchmarks/validator_bench.py", *sys.argv[1:]])
 
     work = Path(tempfile.mkdtemp(prefix="validator-bench-"))
     try:
@@ -155,20 +155,22 @@ def main() -> None:
         f"- validate: {args.rounds} rounds in {validate_s:.1f} s", "",
         "## Goals", "",
         "| goal | result |", "| --- | --- |",
-        f"| bytes per hop = cost model | {sum(h.fwd_bytes == h.fwd_bytes_pred and h.bwd_bytes == h.bwd_bytes_pred for h in report.hops)}"
+        f"| bytes per hop (smashed, labels, gradients) = cost model | "
+        f"{sum(h.fwd_bytes == h.fwd_bytes_pred and h.label_bytes == h.label_bytes_pred and h.bwd_bytes == h.bwd_bytes_pred for h in report.hops)}"
         f" of {len(report.hops)} hops exact |",
         f"| FLOPs per member within 1 % | {within(report, 'fwd_flops', 0.01)[0]} of {within(report, 'fwd_flops', 0.01)[1]} forward, "
         f"{within(report, 'bwd_flops', 0.01)[0]} of {within(report, 'bwd_flops', 0.01)[1]} backward |",
-        f"| compute seconds per member within 20 % (calibrated host) | {secs_ok[0][0]} of {secs_ok[0][1]} forward, "
+        f"| compute seconds per member within 20 % (a fit of this run's passes) | {secs_ok[0][0]} of {secs_ok[0][1]} forward, "
         f"{secs_ok[1][0]} of {secs_ok[1][1]} backward |",
         f"| memory per member within 10 % | {mem_ok[0]} of {mem_ok[1]} |",
         "| HFSL throughput ≥ 0.9 × monolithic | " + "; ".join(f"{r['hfsl'] / r['mono']:.2f}×" for r in speed) + " |",
         "", "Notes: FLOPs, bytes and memory are exact properties of the run and match the cost model. Seconds are "
-        "predicted on this host as fitted from the run (seconds per pass = o + FLOPs / F, both in the report below; "
-        "o enters the cost model as every node's `pass_overhead_s`): a member holding only `embed` (0.26 MFLOP per "
-        "pass) spends almost all its time in o. The optimizer's step is timed apart (column `step s`): the cost "
-        f"model does not price it. This host is shared (1-min load average {load:.2f} at start), so seconds and "
-        "throughput vary from run to run.",
+        "a fit of this run's own passes (seconds per pass = o + FLOPs / F, backward at η·F; in the report below; o "
+        "and η enter the cost model as every node's `pass_overhead_s` and `bwd_efficiency`), not a prediction: "
+        "`testbed_bench.py` predicts with a calibration measured beforehand. A member holding only `embed` (0.26 "
+        "MFLOP per pass) spends almost all its time in o. A backward pass is timed with the optimizer's step after "
+        f"it (also apart, column `step s`). This host is shared (1-min load average {load:.2f} at start), so seconds "
+        "and throughput vary from run to run.",
         "", "## Throughput: in-process HFSL against monolithic VPT (same batches, same host, median of 40 steps)", "",
         "| chain | split (units) | monolithic samples/s | HFSL samples/s | ratio |", "| --- | --- | ---: | ---: | ---: |",
         *(f"| {r['chain']} | {r['split']} | {r['mono']:.0f} | {r['hfsl']:.0f} | {r['hfsl'] / r['mono']:.2f} |" for r in speed),

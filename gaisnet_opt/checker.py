@@ -24,7 +24,7 @@ RULES: dict[str, str] = {
     "embed-head": "embed sits on the start point, head on the end point",
     "nonempty": "every member holds at least one unit",
     "cover": "the members' ranges cover all units in order, without gap or overlap",
-    "link": "consecutive members are linked in each direction data crosses",
+    "link": "consecutive members are linked in each direction data crosses (a fine-tuning batch's labels go with the smashed data)",
     "return-link": "an inference chain's end point reaches its start point",
     "server-link": "members receiving or uploading tunable modules reach the cluster's edge server",
     "one-cluster": "a client is in at most one cluster, once",
@@ -116,9 +116,10 @@ def _resources(s: Scenario, cluster: Cluster, where: str) -> list[Violation]:
     out: list[Violation] = []
     cost = cluster_cost(s, cluster)
     for hi, hop in enumerate(cost.hops, start=1):
-        for direction, secs, src, dst in (("forward", hop.fwd_s, hop.src, hop.dst), ("backward", hop.bwd_s, hop.dst, hop.src)):
+        forward = "forward hop (smashed data and the batch's labels)" if hop.label_bytes else "forward hop"
+        for what, secs, src, dst in ((forward, hop.fwd_s, hop.src, hop.dst), ("backward hop", hop.bwd_s, hop.dst, hop.src)):
             if math.isinf(secs):
-                out.append(Violation("link", f"{where}.members[{hi}]", f"no link {src} -> {dst} for the {direction} hop"))
+                out.append(Violation("link", f"{where}.members[{hi}]", f"no link {src} -> {dst} for the {what}"))
     if cost.return_hop is not None and math.isinf(cost.return_hop.fwd_s):
         out.append(Violation("return-link", where, f"no link {cluster.end} -> {cluster.start} to return the inference result"))
     server = resolve_server(s, cluster)

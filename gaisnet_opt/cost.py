@@ -6,10 +6,12 @@ checker says which link); a zero-byte transfer costs nothing and needs no link.
 
 Fine-tuning cluster, members k = 1..K with unit ranges R_k, batch B, I local
 iterations, effective compute F_k (an edge server's FLOP/s divided by its slots):
-  fwd_k = o_k + B·Σ_{u∈R_k} fwd_flops[u] / F_k      bwd_k likewise (none without backward FLOPs)
-  o_k: the node's `pass_overhead_s`, a fixed cost per pass (0 by default, as
-  in docs/model.md §4; the validator fits it on its host next to F)
-  hop k→k+1: B·out_bytes[last(R_k)]·8 / rate(k, k+1), back with grad_bytes
+  fwd_k = o_k + B·Σ_{u∈R_k} fwd_flops[u] / F_k
+  bwd_k = o_k + B·Σ_{u∈R_k} bwd_flops[u] / (η_k·F_k)  (none without backward FLOPs)
+  o_k: the node's `pass_overhead_s`, a fixed cost per pass, and η_k its `bwd_efficiency` (0 and 1 by default,
+  as in docs/model.md §4; the validator calibrates both on its host next to F)
+  hop k→k+1: B·(out_bytes[last(R_k)] + LABEL_BYTES)·8 / rate(k, k+1), back with B·grad_bytes
+  (the batch's labels travel with the smashed data to the end point, which takes the loss)
   T_iter = Σ_k (fwd_k + bwd_k) + Σ hops              (serial split learning)
   T_dl = max_k tunable_bytes(R_k)·8 / downlink(k)    (edge-held units need none)
   T_ul likewise over uplinks;  T_c = T_dl + I·T_iter + T_ul
@@ -31,6 +33,8 @@ from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Node, Scenario
 
 BITS_PER_BYTE = 8
+LABEL_BYTES = 8
+"""Bytes of one sample's label on a fine-tuning hop: a class index as torch's cross-entropy takes it (int64)."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,12 @@ class MemberCost:
 
 @dataclass(frozen=True)
 class HopCost:
-    """What crosses src → dst per iteration (and back, for fine-tuning)."""
+    """What crosses src → dst per iteration (and back, for fine-tuning); `fwd_s` carries smashed data and labels."""
 
     src: str
     dst: str
     fwd_bytes: float
+    label_bytes: float
     fwd_s: float
     bwd_bytes: float
     bwd_s: float
@@ -185,7 +190,8 @@ def member_cost(
     ul_bytes = tunable if moves and kind == "finetune" else 0.0
     return MemberCost(
         node=node_id, first=first, last=last, flops_per_s=flops,
-        fwd_flops=fwd, bwd_flops=bwd, fwd_s=fixed + fwd / flops, bwd_s=fixed + bwd / flops if bwd > 0 else 0.0,
+        fwd_flops=fwd, bwd_flops=bwd, fwd_s=fixed + fwd / flops,
+        bwd_s=fixed + bwd / (flops * node.bwd_efficiency) if bwd > 0 else 0.0,
         delivery_bytes=dl_bytes, delivery_s=transfer_s(dl_bytes, link.downlink_bps if link else None),
         upload_bytes=ul_bytes, upload_s=transfer_s(ul_bytes, link.uplink_bps if link else None),
         memory_bytes=member_memory(scenario, kind, first, last, samples),
@@ -194,13 +200,16 @@ def member_cost(
 
 
 def hop_cost(scenario: Scenario, kind: ClusterKind, src: str, dst: str, last_unit: int, samples: int) -> HopCost:
-    """The smashed data of unit `last_unit` sent src → dst, and its gradient back (fine-tuning)."""
+    """The smashed data of unit `last_unit` sent src → dst with the batch's labels, and its gradient back
+    (fine-tuning); an inference hop carries the smashed data (or the result) only."""
     unit = scenario.profile.units[last_unit]
     fwd_bytes = samples * unit.out_bytes
-    bwd_bytes = samples * unit.grad_bytes if kind == "finetune" else 0.0
+    finetune = kind == "finetune"
+    label_bytes = samples * LABEL_BYTES if finetune else 0.0
+    bwd_bytes = samples * unit.grad_bytes if finetune else 0.0
     return HopCost(
         src=src, dst=dst,
-        fwd_bytes=fwd_bytes, fwd_s=transfer_s(fwd_bytes, scenario.rate(src, dst)),
+        fwd_bytes=fwd_bytes, label_bytes=label_bytes, fwd_s=transfer_s(fwd_bytes + label_bytes, scenario.rate(src, dst)),
         bwd_bytes=bwd_bytes, bwd_s=transfer_s(bwd_bytes, scenario.rate(dst, src)),
     )
 
@@ -227,7 +236,7 @@ def cluster_cost(scenario: Scenario, cluster: Cluster) -> ClusterCost:
     bottleneck = max(
         m.fwd_s + m.bwd_s + (0.0 if h is None else h.fwd_s + h.bwd_s) for m, h in zip(members, outgoing)
     )
-    hop_bytes = sum(h.fwd_bytes + h.bwd_bytes for h in outgoing if h is not None)
+    hop_bytes = sum(h.fwd_bytes + h.label_bytes + h.bwd_bytes for h in outgoing if h is not None)
     return ClusterCost(
         kind=kind, start=cluster.start, server=server, iterations=iters, members=members, hops=hops,
         return_hop=return_hop, delivery_s=delivery, iteration_s=iteration, upload_s=upload,

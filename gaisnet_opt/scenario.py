@@ -72,6 +72,11 @@ class Node(BaseModel):
         description="fixed seconds of each forward or backward pass a member runs here, whatever its FLOPs "
         "(framework dispatch, kernel launches); 0 is the paper's pure FLOPs / F model",
     )
+    bwd_efficiency: PositiveFloat = Field(
+        default=1.0,
+        description="backward FLOP/s as a share of `flops` (a calibrated host's autograd runs below its forward "
+        "rate); 1 is the paper's single speed",
+    )
     data: DataSource | None = None
     request: InferenceRequest | None = None
 

@@ -6,7 +6,12 @@ Two engines run the same per-member code: `inprocess` (the default: every
 member in this process) and `distributed` (`validator.distributed`: a gloo
 process per chain member and one for the aggregating edge server, rank 0).
 `validate(..., engine="distributed")` or `gaisnet-opt validate --engine
-distributed [--nprocs N]` spawns them on this machine. Across machines, run
+distributed [--nprocs N]` spawns them on this machine, over loopback or, with
+`--network emulate [--time-scale S]` (root, iproute2), each in a network
+namespace of its own, every link shaped to the scenario's rate divided by S
+(`validator.network`); `gaisnet-opt calibrate -o host.json` measures this
+host beforehand, and `--calibration host.json` predicts the run's seconds
+with it. Across machines, run
 the same command under torchrun on every host; each process then finds its
 rank and the rendezvous in the env:// variables torchrun sets (RANK,
 WORLD_SIZE, MASTER_ADDR, MASTER_PORT), e.g. on each of two hosts
@@ -19,8 +24,23 @@ each chain node in plan order) and the same input files on every host; rank
 0 writes the report.
 """
 
-from gaisnet_opt.validator.faults import Fault
-from gaisnet_opt.validator.report import ValidationReport
-from gaisnet_opt.validator.run import validate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gaisnet_opt.validator.faults import Fault
+    from gaisnet_opt.validator.records import ValidationReport
+    from gaisnet_opt.validator.run import validate
 
 __all__ = ["Fault", "ValidationReport", "validate"]
+
+_FACADE = {"Fault": "gaisnet_opt.validator.faults", "ValidationReport": "gaisnet_opt.validator.records",
+           "validate": "gaisnet_opt.validator.run"}
+
+
+def __getattr__(name: str) -> object:
+    """The facade loads torch on first use, so a part that needs none (`validator.network`) imports cheaply."""
+    if name in _FACADE:
+        import importlib
+
+        return getattr(importlib.import_module(_FACADE[name]), name)
+    raise AttributeError(f"module 'gaisnet_opt.validator' has no attribute {name!r}")

@@ -4,7 +4,8 @@ A checkpoint holds the aggregated tunable modules, the records so far, every
 chain's meters and torch's RNG state. Batches are a stateless function of
 (seed, client, step), so resuming from it ends exactly where an uninterrupted
 run ends. The fingerprint covers everything that shapes the result except the
-number of rounds; resuming with different inputs is refused.
+number of rounds (the backbone by its content, not its path); resuming with
+different inputs is refused.
 """
 
 from __future__ import annotations
@@ -22,15 +23,24 @@ from gaisnet_opt.io import atomic_write
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.faults import Fault
-from gaisnet_opt.validator.report import RunConfig
+from gaisnet_opt.validator.records import UNFINGERPRINTED, RunConfig
 
 CHECKPOINT = "checkpoint.pt"
 
 
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's content."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def fingerprint(scenario: Scenario, plan: Plan, config: RunConfig, faults: Sequence[Fault]) -> str:
-    """A digest of the run's inputs, the number of rounds aside."""
+    """A digest of the run's inputs, the number of rounds and the testbed's settings aside; the backbone checkpoint
+    counts by its content (a file rewritten in place is another backbone)."""
+    backbone = None if config.checkpoint is None else file_digest(config.checkpoint)
     body = json.dumps([scenario.model_dump(mode="json"), plan.model_dump(mode="json"),
-                       config.model_dump(mode="json", exclude={"rounds"}), [asdict(f) for f in faults]], sort_keys=True)
+                       config.model_dump(mode="json", exclude=UNFINGERPRINTED), [asdict(f) for f in faults], backbone],
+                      sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

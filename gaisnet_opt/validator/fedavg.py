@@ -5,6 +5,8 @@ the clusters that finished the round, weighted by their start points'
 samples. Which clusters those are is `decide`'s, one rule for both engines:
 each process reports what it saw of a cluster (`ClusterView`) and the views
 are merged here, whether there is one (in process) or one per member process.
+The member that made a cluster fail is lost for good: its clusters train in
+no later round (`gone_clusters`), in either engine, resumed or not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from torch import nn
 from gaisnet_opt.validator.faults import MemberFailure
 
 State = dict[str, torch.Tensor]
+Lost = dict[str, int]
+"""node -> the round it was lost in"""
 
 
 def tunable_state(model: nn.Module) -> State:
@@ -79,22 +83,34 @@ class ClusterView:
 
 @dataclass(frozen=True)
 class Decision:
-    """Each cluster's FedAvg weight (0: left out), the round's mean training loss, and why clusters were left out."""
+    """Each cluster's FedAvg weight (0: left out), the round's mean training loss, why clusters were left out,
+    and the members that made them fail (lost from now on)."""
 
     weights: dict[int, float]
     train_loss: float | None
     failures: tuple[str, ...]
+    culprits: tuple[str, ...]
 
 
-def _failure(views: Sequence[ClusterView]) -> str | None:
-    """Why a cluster with these views is left out (None: it finished). A lost process is the culprit before a
-    member that reported losing it; the iteration is the earliest any view names for the culprit."""
+def failure(views: Sequence[ClusterView]) -> tuple[str, str] | None:
+    """The culprit of a cluster with these views and why it failed (None: it finished). A lost process is the
+    culprit before a member that reported losing it; the iteration is the earliest any view names for the culprit."""
     failed = [v.failure for v in views if v.failure is not None]
     if not failed:
         return None
     culprit = next((node for node, it in failed if it is None), failed[0][0])
     seen = [it for node, it in failed if node == culprit and it is not None]
-    return str(MemberFailure(culprit, min(seen))) if seen else f"member {culprit} failed (its process is gone)"
+    return culprit, str(MemberFailure(culprit, min(seen))) if seen else f"member {culprit} failed (its process is gone)"
+
+
+def gone_clusters(chains: Mapping[int, Sequence[str]], lost: Lost) -> dict[int, str]:
+    """The clusters (index -> chain) a member of which was lost in an earlier round, and why they do not run."""
+    out = {}
+    for i, nodes in chains.items():
+        node = next((n for n in nodes if n in lost), None)
+        if node is not None:
+            out[i] = f"member {node} is gone (lost in round {lost[node]})"
+    return out
 
 
 def decide(views: Mapping[int, Sequence[ClusterView]], gone: Mapping[int, str]) -> Decision:
@@ -103,22 +119,32 @@ def decide(views: Mapping[int, Sequence[ClusterView]], gone: Mapping[int, str]) 
     weights: dict[int, float] = {}
     losses: list[tuple[float, float]] = []
     failures: list[str] = []
+    culprits: list[str] = []
     for i in sorted({*views, *gone}):
-        why = gone.get(i) or _failure(views.get(i, ()))
+        failed = failure(views.get(i, ()))
+        why = gone.get(i) or (failed[1] if failed else None)
         if why is not None:
             failures.append(f"cluster {i}: {why}")
+            culprits += [failed[0]] if failed and i not in gone else []
             weights[i] = 0.0
             continue
         samples = next((v.samples for v in views[i] if v.samples is not None), 0.0)
         weights[i] = samples
         losses += [(v.loss, samples) for v in views[i] if v.loss is not None]
-    return Decision(weights, mean_loss(losses), tuple(failures))
+    return Decision(weights, mean_loss(losses), tuple(failures), tuple(culprits))
+
+
+def aggregate(updates: Mapping[int, State], decision: Decision, state: State) -> State:
+    """FedAvg of the clusters' updates with the decision's weights, in cluster order (`state` if none counts)."""
+    counted = [(updates[i], w) for i, w in sorted(decision.weights.items()) if w and i in updates]
+    return fedavg(counted) if counted else state
 
 
 @dataclass(frozen=True)
 class RoundOutcome:
-    """The aggregated modules, the mean training loss of the clusters that finished, and who failed."""
+    """The aggregated modules, the mean training loss of the clusters that finished, who failed, who is lost."""
 
     state: State
     train_loss: float | None
     failures: tuple[str, ...]
+    lost: Lost

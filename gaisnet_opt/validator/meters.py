@@ -19,20 +19,29 @@ def nbytes(t: torch.Tensor) -> int:
     return t.numel() * t.element_size()
 
 
+@dataclass(kw_only=True)
+class Passes:
+    """Forward passes (training iterations, or inference chunks of at most B samples) and backward passes counted:
+    fewer backward than forward ones where a round failed between the two."""
+
+    passes: int = 0
+    bwd_passes: int = 0
+
+
 @dataclass
-class MemberMeter:
+class MemberMeter(Passes):
     """What one member computed and held, summed over its passes (iterations or requests)."""
 
     node: str
     first: int
     last: int
     rounds: int = 0
-    passes: int = 0
     samples: int = 0
     fwd_flops: float = 0.0
     bwd_flops: float = 0.0
     timed_passes: int = 0
-    """forward passes that were timed (the rest were counted; a timed forward's backward is timed too)"""
+    """forward passes that were timed (the first of each shape was counted instead)"""
+    timed_bwd_passes: int = 0
     fwd_s: float = 0.0
     bwd_s: float = 0.0
     step_s: float = 0.0
@@ -48,13 +57,14 @@ class MemberMeter:
 
 
 @dataclass
-class HopMeter:
-    """Bytes that crossed one hop, summed over passes."""
+class HopMeter(Passes):
+    """Bytes that crossed one hop, summed over its forward and backward passes: the smashed data (on an inference
+    result's return, the logits), the fine-tuning batches' labels that travel with them, the gradients back."""
 
     src: str
     dst: str
-    passes: int = 0
     fwd_bytes: int = 0
+    label_bytes: int = 0
     bwd_bytes: int = 0
 
 

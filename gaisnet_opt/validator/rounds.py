@@ -19,30 +19,43 @@ import torch
 from gaisnet_opt.validator.checkpoint import read_checkpoint, save_checkpoint
 from gaisnet_opt.validator.data import Split
 from gaisnet_opt.validator.evaluation import evaluate
-from gaisnet_opt.validator.fedavg import RoundOutcome, State, load_tunable, tunable_state
+from gaisnet_opt.validator.fedavg import Lost, RoundOutcome, State, gone_clusters, load_tunable, tunable_state
 from gaisnet_opt.validator.inference import InferenceChain
+from gaisnet_opt.validator.measured_turn import cluster_latencies
 from gaisnet_opt.validator.meters import meter_data, restore
-from gaisnet_opt.validator.report import InferenceRecord, RoundRecord, ValidationReport, build_report, write_report
+from gaisnet_opt.validator.records import InferenceRecord, RoundRecord, ValidationReport
+from gaisnet_opt.validator.report import build_report
+from gaisnet_opt.validator.report_markdown import write_report
 from gaisnet_opt.validator.run_setup import Setup
 
 ProgressFn = Callable[[RoundRecord, int], None]
 """Called after every round with its record and the total number of rounds."""
 
+ServeOutcome = tuple[list[InferenceRecord], list[str]]
+"""The round's served requests, and why the others were not served."""
+
 
 class Engine(Protocol):
     """How a round's training and inference run: in this process, or across processes."""
 
-    def start(self, setup: Setup, done: int, state: State) -> None:
-        """Before the first round to run (`done` rounds already in the checkpoint, `state` the aggregated modules)."""
+    def start(self, setup: Setup, done: int, state: State, lost: Lost) -> None:
+        """Before the first round to run (`done` rounds already in the checkpoint, `state` the aggregated modules,
+        `lost` the members lost so far)."""
         ...
 
-    def train(self, setup: Setup, round_no: int, state: State) -> RoundOutcome:
-        """Every cluster's local training and the FedAvg; the model holds the aggregated modules after it."""
+    def train(self, setup: Setup, round_no: int, state: State, lost: Lost) -> RoundOutcome:
+        """Every cluster's local training and the FedAvg."""
         ...
 
-    def serve(self, setup: Setup, round_no: int) -> list[InferenceRecord]:
-        """Every inference request of the round; afterwards `setup`'s chains hold every member's meters."""
+    def serve(self, setup: Setup, round_no: int, state: State, lost: Lost) -> ServeOutcome:
+        """Every inference request of the round with the aggregated modules `state` (a cached chain with the ones it
+        holds); afterwards `setup`'s chains hold every member's meters."""
         ...
+
+
+def gone_serving(setup: Setup, lost: Lost) -> dict[int, str]:
+    """The inference clusters a lost member keeps from serving, and why."""
+    return gone_clusters({i: [w.node for w in chain.workers] for i, _, chain in setup.serving}, lost)
 
 
 def run_rounds(setup: Setup, engine: Engine, out_dir: str | Path, resume: bool, progress: ProgressFn | None = None) -> ValidationReport:
@@ -51,16 +64,16 @@ def run_rounds(setup: Setup, engine: Engine, out_dir: str | Path, resume: bool, 
     model, chains = setup.model, setup.chains
     records: list[RoundRecord] = []
     global_state = tunable_state(model)
-    done = 0
+    done, lost = 0, Lost()
     saved = read_checkpoint(out, setup.fingerprint) if resume else None
     if saved is not None:
-        global_state, done = saved["state"], saved["round"]  # type: ignore[assignment]
+        global_state, done, lost = saved["state"], saved["round"], saved["lost"]  # type: ignore[assignment]
         records = [RoundRecord.model_validate(r) for r in saved["records"]]  # type: ignore[attr-defined]
         for chain, data in zip(chains.values(), saved["meters"]):  # type: ignore[call-overload]
             restore(chain.meters(), data)
         torch.set_rng_state(saved["rng"])  # type: ignore[arg-type]
         load_tunable(model, global_state)
-    engine.start(setup, done, global_state)
+    engine.start(setup, done, global_state, lost)
     out.mkdir(parents=True, exist_ok=True)
     test = setup.dataset.test
     if not records:
@@ -70,13 +83,17 @@ def run_rounds(setup: Setup, engine: Engine, out_dir: str | Path, resume: bool, 
     rounds = setup.config.rounds
     for r in range(done + 1, rounds + 1):
         t0 = time.perf_counter()
-        outcome = engine.train(setup, r, global_state)
-        global_state = outcome.state
-        served = engine.serve(setup, r)
+        outcome = engine.train(setup, r, global_state, lost)
+        global_state, lost = outcome.state, outcome.lost
+        served, unserved = engine.serve(setup, r, global_state, lost)
+        load_tunable(model, global_state)
         loss, acc = evaluate(model, test)
+        latencies = cluster_latencies(setup.plan, chains)
         records.append(RoundRecord(round=r, train_loss=outcome.train_loss, test_loss=loss, test_accuracy=acc,
-                                   failures=list(outcome.failures), inference=served, seconds=time.perf_counter() - t0))
-        save_checkpoint(out, {"fingerprint": setup.fingerprint, "round": r, "state": global_state,
+                                   failures=[*outcome.failures, *unserved], inference=served,
+                                   seconds=time.perf_counter() - t0, cluster_latency_s=latencies,
+                                   latency_s=max(latencies.values()) if latencies else None))
+        save_checkpoint(out, {"fingerprint": setup.fingerprint, "round": r, "state": global_state, "lost": lost,
                               "records": [x.model_dump(mode="json") for x in records],
                               "meters": [meter_data(ch.meters()) for ch in chains.values()], "rng": torch.get_rng_state()})
         if progress is not None:

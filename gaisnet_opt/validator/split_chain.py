@@ -37,6 +37,7 @@ from gaisnet_opt.profilers.flops import counted_macs
 from gaisnet_opt.profilers.memory import peak_bytes, saved_bytes
 from gaisnet_opt.validator.faults import MemberFailure
 from gaisnet_opt.validator.meters import HopMeter, MemberMeter, Meter, nbytes
+from gaisnet_opt.validator.trace import Trace, now
 
 Units = Sequence[tuple[str, nn.Module]]
 """The model as an ordered list of (name, module) whose composition is the whole model."""
@@ -54,20 +55,23 @@ OPTIMIZERS: dict[str, Callable[[list[nn.Parameter], float], torch.optim.Optimize
 class Link(Protocol):
     """How the tensors of one chain cross its hops; hop k joins member k-1 to member k."""
 
+    def attach(self, trace: Trace) -> None:
+        """Stamp this chain's messages in `trace` (the chain's own)."""
+        ...
+
     def here(self, k: int) -> bool:
         """Whether member k runs in this process."""
         ...
 
-    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        """Member k-1's output `x` as member k receives it (None where member k is elsewhere)."""
+    def smashed(self, k: int, x: torch.Tensor | None, labels: torch.Tensor | None, rows: int,
+                labelled: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Member k-1's output `x`, and, `labelled` (training), the batch's labels in the same message, as member k
+        receives them: the labels travel with the smashed data to the end point, which takes the loss
+        (None where member k is elsewhere)."""
         ...
 
     def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
         """Member k's input gradient as member k-1 receives it (shaped `like` its output; None where it is elsewhere)."""
-        ...
-
-    def labels(self, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        """The start point's labels as the end point, which takes the loss, receives them."""
         ...
 
     def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
@@ -76,19 +80,20 @@ class Link(Protocol):
 
 
 class _Local:
-    """Every member in this process: a tensor crosses by being handed over."""
+    """Every member in this process: a tensor crosses by being handed over (nothing to stamp)."""
+
+    def attach(self, trace: Trace) -> None:
+        pass
 
     def here(self, k: int) -> bool:
         return True
 
-    def smashed(self, k: int, x: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return x
+    def smashed(self, k: int, x: torch.Tensor | None, labels: torch.Tensor | None, rows: int,
+                labelled: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return x, labels
 
     def gradient(self, k: int, grad: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
         return grad
-
-    def labels(self, labels: torch.Tensor | None, rows: int) -> torch.Tensor | None:
-        return labels
 
     def home(self, logits: torch.Tensor | None, rows: int) -> torch.Tensor | None:
         return logits
@@ -105,6 +110,20 @@ class _Probe:
     peak: int
 
 
+def parcel(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Tensors as one flat message (a delivery or an upload): their values in order, nothing else."""
+    return torch.cat([t.detach().reshape(-1) for t in tensors]) if tensors else torch.empty(0)
+
+
+def unparcel(flat: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """The tensors `parcel` flattened, shaped and typed `like` them."""
+    out, at = [], 0
+    for t in like:
+        out.append(flat[at : at + t.numel()].reshape(t.shape).to(t.dtype))
+        at += t.numel()
+    return out
+
+
 def _optimizer_bytes(opt: torch.optim.Optimizer) -> int:
     return sum(nbytes(v) for state in opt.state.values() for v in state.values() if isinstance(v, torch.Tensor))
 
@@ -114,11 +133,17 @@ class Worker:
     """One chain member: its units, its optimizer, its meter."""
 
     node: str
+    index: int
+    """its place in the chain (the trace's k)"""
     units: Units
     send_grad: bool
     """whether something upstream is tunable, so the gradient of the input must cross back"""
     meter: MemberMeter
+    trace: Trace
     is_client: bool = True
+    idle_s: float = 0.0
+    """seconds idle before each timed pass, as a chain member waits for its input (the calibration's: a pass after
+    a wait runs slower than one straight after another)"""
     optimizer: torch.optim.Optimizer | None = None
     _probes: dict[tuple[Any, ...], _Probe] = field(default_factory=dict)
 
@@ -134,18 +159,28 @@ class Worker:
     def has_backward(self) -> bool:
         return self.send_grad or bool(self.tunable)
 
+    @property
+    def parcel(self) -> torch.Tensor:
+        """Its tunable tensors as one message, as a delivery or an upload sends them."""
+        return parcel(self.tunable)
+
     def new_round(self, optimizer: str | None, lr: float, deliver: bool = True) -> None:
         """Receive the delivered tunable modules (unless cached): a fresh optimizer, whose state lives only for the round."""
         tunable = self.tunable
         self.meter.rounds += 1
         self.optimizer = OPTIMIZERS[optimizer](tunable, lr) if optimizer and tunable else None
-        if self.is_client and deliver:
-            self.meter.delivered_bytes += sum(nbytes(p) for p in tunable)
+        if self.moves and deliver:
+            self.meter.delivered_bytes += nbytes(self.parcel)
+
+    @property
+    def moves(self) -> bool:
+        """Whether its tunable modules cross a server link: a client's do, an edge server's stay (docs/model.md §4)."""
+        return self.is_client and bool(self.tunable)
 
     def end_round(self) -> None:
         """Upload the tuned modules to the edge server (a client's copy leaves the device)."""
-        if self.is_client and self.optimizer is not None:
-            self.meter.uploaded_bytes += sum(nbytes(p) for p in self.tunable)
+        if self.moves and self.optimizer is not None:
+            self.meter.uploaded_bytes += nbytes(self.parcel)
 
     def _held(self) -> int:
         """Bytes of parameters, their gradients and the optimizer's state now held."""
@@ -159,6 +194,9 @@ class Worker:
         `x` of a pass without gradients, the peak of live activations.
         """
         probe = self._probes.get(key)
+        if probe is not None and self.idle_s:
+            time.sleep(self.idle_s)
+        start = now()
         if probe is None:
             box: list[T] = []
             saved, peak = [0], [0]
@@ -171,18 +209,22 @@ class Worker:
             else:
                 macs = counted_macs(lambda: peak.__setitem__(0, peak_bytes(lambda _: counted(), x, self.params)))
             probe = self._probes[key] = _Probe(2 * macs, saved[0], peak[0])
+            self.trace.add(str(key[0]), self.index, start, now())
             return box[0], probe, None
-        start = time.perf_counter()
         out = run()
-        return out, probe, time.perf_counter() - start
+        end = now()
+        self.trace.add(str(key[0]), self.index, start, end)
+        return out, probe, end - start
 
-    def take(self, x: torch.Tensor, hop: HopMeter | None) -> torch.Tensor:
-        """The input as this member holds it: the start point's own (`hop` None), else what crossed `hop`, metered,
-        with no autograd link to the sender; it requires a gradient only if something upstream is tunable."""
+    def take(self, x: torch.Tensor, labels: torch.Tensor | None, hop: HopMeter | None) -> torch.Tensor:
+        """The input as this member holds it: the start point's own (`hop` None), else what crossed `hop` (with the
+        labels, if they came too), metered, with no autograd link to the sender; it requires a gradient only if
+        something upstream is tunable."""
         if hop is None:
             return x
         hop.passes += 1
         hop.fwd_bytes += nbytes(x)
+        hop.label_bytes += 0 if labels is None else nbytes(labels)
         return x.detach().requires_grad_(self.send_grad and torch.is_grad_enabled())
 
     def forward(self, received: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -195,7 +237,7 @@ class Worker:
             return x if labels is None else F.cross_entropy(x, labels)
 
         grad = torch.is_grad_enabled()
-        out, probe, secs = self._measured(("fwd", tuple(received.shape), grad), run, None if grad else received)
+        out, probe, secs = self._measured(("forward", tuple(received.shape), grad), run, None if grad else received)
         m = self.meter
         m.passes += 1
         m.samples += received.shape[0]
@@ -215,15 +257,20 @@ class Worker:
         def run() -> None:
             torch.autograd.backward(out, grad)
 
-        _, probe, secs = self._measured(("bwd", shape), run)
-        start = time.perf_counter()
+        _, probe, secs = self._measured(("backward", shape), run)
+        start = now()
         if self.optimizer is not None:
             self.optimizer.step()
-        step_s = time.perf_counter() - start
+        end = now()
+        if self.optimizer is not None:
+            self.trace.add("step", self.index, start, end)
+        step_s = end - start
+        self.meter.bwd_passes += 1
         self.meter.bwd_flops += probe.flops
         if secs is None:  # a counted pass; the held bytes do not change after it
             self.meter.state_bytes = max(self.meter.state_bytes, self._held())
         else:
+            self.meter.timed_bwd_passes += 1
             self.meter.bwd_s += secs
             self.meter.step_s += step_s
         if self.optimizer is not None:
@@ -237,6 +284,7 @@ class Worker:
             return None
         back = received.grad
         assert back is not None  # the copy required grad, so autograd filled it
+        hop.bwd_passes += 1
         hop.bwd_bytes += nbytes(back)
         return back
 
@@ -246,15 +294,17 @@ class SplitChain:
 
     def __init__(self, units: Units, members: Sequence[Member], clients: frozenset[str] | None = None, link: Link = LOCAL):
         tunable = [any(p.requires_grad for p in m.parameters()) for _, m in units]
+        self.trace = Trace()
         self.workers = [
             Worker(
-                node=m.node, units=list(units[m.first : m.last + 1]), send_grad=any(tunable[: m.first]),
-                meter=MemberMeter(m.node, m.first, m.last), is_client=clients is None or m.node in clients,
+                node=m.node, index=k, units=list(units[m.first : m.last + 1]), send_grad=any(tunable[: m.first]),
+                meter=MemberMeter(m.node, m.first, m.last), trace=self.trace, is_client=clients is None or m.node in clients,
             )
-            for m in members
+            for k, m in enumerate(members)
         ]
         self.hops = [HopMeter(a.node, b.node) for a, b in pairwise(members)]
         self.link = link
+        link.attach(self.trace)
 
     def member_meters(self, k: int) -> list[Meter]:
         """The meters member k keeps: its own and the hop it receives over."""
@@ -265,7 +315,8 @@ class SplitChain:
         return [m for k in range(len(self.workers)) for m in self.member_meters(k)]
 
     def new_round(self, optimizer: str | None, lr: float = 0.0, deliver: bool = True) -> None:
-        """Every member here receives its modules for a round (`optimizer` None: inference)."""
+        """Every member here receives its modules for a round (`optimizer` None: inference); the trace starts again."""
+        self.trace.clear()
         for k, w in enumerate(self.workers):
             if self.link.here(k):
                 w.new_round(optimizer, lr, deliver)
@@ -290,20 +341,18 @@ class SplitChain:
         last = len(self.workers) - 1
         received: list[torch.Tensor | None] = [None] * len(self.workers)
         emitted: list[torch.Tensor | None] = [None] * len(self.workers)
-        x = images
+        x, y = images, labels if with_loss else None
         for k, w in enumerate(self.workers):
             if k:
-                x = self.link.smashed(k, x, n)
-            if k == last and with_loss:
-                labels = self.link.labels(labels, n)
+                x, y = self.link.smashed(k, x, y, n, with_loss)
             if not self.link.here(k):
-                x = None
+                x = y = None
                 continue
             if w.node == failing:
                 raise MemberFailure(w.node, iteration)
             assert x is not None  # member k is here, so its input is
-            received[k] = x = w.take(x, self.hops[k - 1] if k else None)
-            emitted[k] = x = w.forward(x, labels if k == last and with_loss else None)
+            received[k] = x = w.take(x, y, self.hops[k - 1] if k else None)
+            emitted[k] = x = w.forward(x, y if k == last else None)
         return received, emitted
 
     def train_step(

@@ -83,3 +83,46 @@ def test_cli_distributed_engine(tmp_path):
     body = json.loads((out / "report.json").read_text())
     assert [h["fwd_bytes"] == h["fwd_bytes_pred"] > 0 for h in body["hops"]] == [True]
     assert body["rounds"][1]["train_loss"] is not None and body["rounds"][1]["failures"] == []
+
+
+def test_cli_refuses_an_emulated_network_it_cannot_build(tmp_path, monkeypatch):
+    """Without root or iproute2 (here: as if), `--network emulate` exits 2 with the reason and writes nothing."""
+    import gaisnet_opt.validator.distributed.launch as launch
+
+    monkeypatch.setattr(launch, "available", lambda: "not root (network namespaces and tc need CAP_NET_ADMIN)")
+    scenario, plan = tmp_path / "s.json", tmp_path / "p.json"
+    save(digits_world(), scenario)
+    save(Plan(clusters=(B,)), plan)
+    runner = CliRunner()
+    for extra, reason in ((["--engine", "distributed"], "--network: emulate: not root"),
+                          ([], "--network: emulate needs engine 'distributed'")):
+        r = runner.invoke(_app(), ["validate", str(scenario), str(plan), "--network", "emulate", *extra,
+                                   "--out", str(tmp_path / "never")])
+        assert r.exit_code == 2 and reason in " ".join(r.output.split()), r.output
+    for bad, reason in ((["--fault", "one:c3"], "--fault: 'one:c3'"), (["--time-scale", "0"], "--time-scale: 0.0: must be positive"),
+                        (["--network", "wifi"], "--network: 'wifi' is not one of loopback, emulate")):
+        r = runner.invoke(_app(), ["validate", str(scenario), str(plan), *bad, "--out", str(tmp_path / "never")])
+        assert r.exit_code == 2 and reason in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_calibrate_writes_the_calibration_validate_reads(tmp_path, monkeypatch):
+    from gaisnet_opt.io import load
+    from gaisnet_opt.validator import calibration
+
+    measured = []
+
+    def fake(profile, **options):  # the measurement itself is `test_calibration`'s; here: what the CLI does with it
+        measured.append(options)
+        fit = calibration.SpeedFit(flops_per_s=3e10, pass_overhead_s=2e-4, rms_s=1e-4, rms_relative_error=0.05)
+        return calibration.HostCalibration(host="h", versions={}, measured_at="now", profile=profile.name, batch=8,
+                                           threads=1, steps=4, repeats=1, load_average=0.5, points=[], single=fit,
+                                           fit=fit)
+
+    monkeypatch.setattr(calibration, "calibrate_host", fake)
+    r = CliRunner().invoke(_app(), ["calibrate", "-o", str(tmp_path / "host.json"), "--batch", "8", "--steps", "4"])
+    assert r.exit_code == 0, r.output
+    assert measured == [{"batch": 8, "threads": 1, "steps": 4}]
+    assert load(calibration.HostCalibration, tmp_path / "host.json").fit.flops_per_s == 3e10
+    r = CliRunner().invoke(_app(), ["calibrate", "-o", str(tmp_path / "never.json"), "--steps", "1"])
+    assert r.exit_code == 2 and "--steps: 1: at least 2" in r.output and not (tmp_path / "never.json").exists()

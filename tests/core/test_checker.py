@@ -50,7 +50,7 @@ CASES = {
     "memory": ({"nodes": small_memory_c1()}, Plan(clusters=(GOOD_FT,)), "c1"),
     "cluster-count": ({"finetune": FinetuneService(min_clusters=1, max_clusters=1)},
                       Plan(clusters=(GOOD_FT, ft(("c0", 0, 2)))), "at most 1"),
-    "deadline": ({"finetune": FinetuneService(deadline_s=100.0)}, Plan(clusters=(GOOD_FT,)), "151.200 s"),
+    "deadline": ({"finetune": FinetuneService(deadline_s=100.0)}, Plan(clusters=(GOOD_FT,)), "175.200 s"),
 }
 
 
@@ -80,8 +80,8 @@ def test_violation_paths_point_into_the_plan(scenario):
 
 def test_deadline_argument_overrides_service(scenario):
     plan = Plan(clusters=(GOOD_FT,))
-    assert [v.rule for v in check(scenario, plan, deadline_s=150.0)] == ["deadline"]
-    assert check(scenario, plan, deadline_s=152.0) == []
+    assert [v.rule for v in check(scenario, plan, deadline_s=175.0)] == ["deadline"]  # the round takes 175.2 s
+    assert check(scenario, plan, deadline_s=176.0) == []
 
 
 def test_no_finetune_service_forbids_finetune_clusters():
@@ -119,3 +119,15 @@ def test_skip_serves_partial_plans(scenario):
     plan = Plan(clusters=(inf(("c1", 0, 1), ("e0", 2, 2)),))  # an inference split alone: no fine-tuning cluster
     assert [v.rule for v in check(scenario, plan)] == ["cluster-count"]
     assert check(scenario, plan, skip={"cluster-count"}) == []
+
+
+def test_labels_need_the_forward_link_even_without_smashed_data():
+    """A unit that emits nothing still leaves the batch's labels to carry to the end point, which takes the loss."""
+    s = tiny_scenario()
+    units = list(s.profile.units)
+    units[0] = units[0].model_copy(update={"out_bytes": 0.0})
+    silent = s.profile.model_copy(update={"units": tuple(units)})
+    back_only = (D2DLink(src="c1", dst="c0", rate_bps=32),)
+    (v,) = check(tiny_scenario(profile=silent, d2d=back_only), Plan(clusters=(GOOD_FT,)))
+    assert v.rule == "link" and "c0 -> c1" in v.message and "labels" in v.message
+    assert check(tiny_scenario(profile=silent), Plan(clusters=(GOOD_FT,))) == []

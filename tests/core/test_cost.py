@@ -20,17 +20,18 @@ def test_finetune_cluster_by_hand(scenario):
     assert c1.fwd_s == pytest.approx(2 * (200 + 50) / 50)  # 10 s
     assert c1.bwd_s == pytest.approx(2 * (300 + 60) / 50)  # 14.4 s
     (hop,) = c.hops
-    assert hop.fwd_bytes == 2 * 10 and hop.fwd_s == pytest.approx(20 * 8 / 16)  # 10 s over c0→c1
+    assert hop.fwd_bytes == 2 * 10 and hop.label_bytes == 2 * 8  # B smashed samples and their B int64 labels
+    assert hop.fwd_s == pytest.approx((20 + 16) * 8 / 16)  # 18 s over c0→c1
     assert hop.bwd_bytes == 0 and hop.bwd_s == 0  # nothing upstream of embed is tunable
-    assert c.iteration_s == pytest.approx(2 + 10 + 14.4 + 10)  # 36.4 s
+    assert c.iteration_s == pytest.approx(2 + 10 + 14.4 + 18)  # 44.4 s
     assert c.delivery_s == pytest.approx(140 * 8 / 80)  # c1's tunable 100+40 B over its 80 bit/s downlink: 14 s
     assert c.upload_s == pytest.approx(140 * 8 / 40)  # over its 40 bit/s uplink: 28 s
-    assert c.latency_s == pytest.approx(14 + 3 * 36.4 + 28)  # T_dl + I·T_iter + T_ul = 151.2 s
+    assert c.latency_s == pytest.approx(14 + 3 * 44.4 + 28)  # T_dl + I·T_iter + T_ul = 175.2 s
     # compute: I·FLOPs·J/FLOP = 3·200·0.01 + 3·(500+720)·0.02 = 6 + 73.2 J
     assert c.compute_energy_j == pytest.approx(6 + 73.2)
-    # air time · sender power: hops 3·10 s·1 W, delivery 14 s·10 W (edge sends), upload 28 s·2 W
-    assert c.tx_energy_j == pytest.approx(30 + 140 + 56)
-    assert c.comm_bytes == pytest.approx(3 * 20 + 140 + 140)  # 340 B
+    # air time · sender power: hops 3·18 s·1 W, delivery 14 s·10 W (edge sends), upload 28 s·2 W
+    assert c.tx_energy_j == pytest.approx(54 + 140 + 56)
+    assert c.comm_bytes == pytest.approx(3 * (20 + 16) + 140 + 140)  # 388 B
     assert c0.memory_bytes == pytest.approx(1000)  # frozen only
     # frozen 2010 + tunable 140·(value + gradient + 1 momentum) + B·saved (50+8)
     assert c1.memory_bytes == pytest.approx(2010 + 140 * 3 + 2 * 58)
@@ -63,7 +64,7 @@ def test_pass_overhead_by_hand():
     c0, c1 = cluster_cost(s, FT).members
     assert c0.fwd_s == pytest.approx(0.5 + 2) and c0.bwd_s == 0  # embed still runs no backward
     assert c1.fwd_s == pytest.approx(0.5 + 10) and c1.bwd_s == pytest.approx(0.5 + 14.4)
-    assert cluster_cost(s, FT).latency_s == pytest.approx(151.2 + 3 * 1.5)  # three passes per iteration, I = 3
+    assert cluster_cost(s, FT).latency_s == pytest.approx(175.2 + 3 * 1.5)  # three passes per iteration, I = 3
     i1, i0 = cluster_cost(s, INF).members  # Q = 4 in ⌈4/2⌉ = 2 batches
     assert i1.fwd_s == pytest.approx(2 * 0.5 + 24) and i0.fwd_s == pytest.approx(2 * 0.5 + 2)
     assert cluster_cost(s, INF).energy_j == pytest.approx(cluster_cost(tiny_scenario(), INF).energy_j)  # FLOPs price energy
@@ -86,25 +87,25 @@ def test_edge_server_as_cooperative_node(scenario):
     assert e0.flops_per_s == pytest.approx(1000 / 2)  # F / slots
     assert e0.fwd_s == pytest.approx(2 * 50 / 500) and e0.bwd_s == pytest.approx(2 * 60 / 500)
     hop = c.hops[0]
-    assert hop.fwd_s == pytest.approx(2 * 4 * 8 / 80)  # uplink c0→e0: 0.8 s
+    assert hop.fwd_s == pytest.approx(2 * (4 + 8) * 8 / 80)  # smashed data and labels over uplink c0→e0: 2.4 s
     assert hop.bwd_s == pytest.approx(2 * 4 * 8 / 160)  # downlink e0→c0: 0.4 s
     assert e0.delivery_s == 0 and e0.upload_s == 0  # edge-held units need none
     assert c.delivery_s == pytest.approx(100 * 8 / 160) and c.upload_s == pytest.approx(100 * 8 / 80)
-    assert c.iteration_s == pytest.approx(6 + 6 + 0.2 + 0.24 + 0.8 + 0.4)  # 13.64 s
-    assert c.latency_s == pytest.approx(5 + 3 * 13.64 + 10)
+    assert c.iteration_s == pytest.approx(6 + 6 + 0.2 + 0.24 + 2.4 + 0.4)  # 15.24 s
+    assert c.latency_s == pytest.approx(5 + 3 * 15.24 + 10)
 
 
 def test_round_is_its_slowest_cluster_and_objectives(scenario):
     plan = Plan(clusters=(FT, ))
     cost = round_cost(scenario, plan)
-    assert cost.latency_s == pytest.approx(151.2)
+    assert cost.latency_s == pytest.approx(175.2)
     assert cost.samples == 10 and cost.classes == 2
-    assert objective_value(cost, Objective(kind="latency")) == pytest.approx(151.2)
-    assert objective_value(cost, Objective(kind="energy")) == pytest.approx(305.2)
-    assert objective_value(cost, Objective(kind="weighted", alpha=2, beta=0.5)) == pytest.approx(2 * 151.2 + 0.5 * 305.2)
+    assert objective_value(cost, Objective(kind="latency")) == pytest.approx(175.2)
+    assert objective_value(cost, Objective(kind="energy")) == pytest.approx(329.2)
+    assert objective_value(cost, Objective(kind="weighted", alpha=2, beta=0.5)) == pytest.approx(2 * 175.2 + 0.5 * 329.2)
     assert objective_value(cost, Objective(kind="coverage")) == 10
     assert objective_value(cost, Objective(kind="coverage", coverage_of="classes")) == 2
-    # bottleneck: c1's compute 24.4 s beats c0's 2 s + its outgoing hop 10 s
+    # bottleneck: c1's compute 24.4 s beats c0's 2 s + its outgoing hop 18 s
     assert objective_value(cost, Objective(kind="bottleneck")) == pytest.approx(24.4)
 
 

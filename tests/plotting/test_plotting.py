@@ -12,7 +12,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.plotting.gantt import plot_gantt
 from gaisnet_opt.plotting.plan_map import plot_plan_map
-from gaisnet_opt.plotting.timeline import cluster_timeline
+from gaisnet_opt.round_timeline import cluster_timeline
 from gaisnet_opt.solvers.best_effort import solve_best_effort
 from tests.support.worlds import FT, FT_EDGE, INF
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import torch
 
 from gaisnet_opt.validator.checkpoint import CHECKPOINT
-from gaisnet_opt.validator.report import RunConfig
+from gaisnet_opt.validator.records import RunConfig
 from gaisnet_opt.validator.run_setup import run_config
 
 
@@ -62,3 +66,48 @@ def spawned() -> list[int]:
             except (OSError, ValueError):
                 pass  # gone meanwhile
     return sorted(pid for pid, ppid in pids.items() if pids.get(ppid) == os.getpid())
+
+
+def marked(marker: str) -> list[int]:
+    """Live processes whose environment holds `marker` (a test's launcher and everything it started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes() and (entry / "stat").read_text().split()[2] != "Z":
+                    found.append(int(entry.name))
+            except OSError:
+                pass  # gone meanwhile, or not ours to read
+    return sorted(found)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    """Whether `condition()` holds within `seconds` (polled)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def network_unavailable() -> str | None:
+    """Why this host cannot emulate networks (None: it can); printed, so a skip says why."""
+    from gaisnet_opt.validator.network.namespaces import available
+
+    reason = available()
+    if reason is not None:
+        print(f"network emulation unavailable: {reason}", file=sys.stderr)
+    return reason
+
+
+def needs_network() -> pytest.MarkDecorator:
+    """Skip, with the reason, where this host cannot emulate networks (no root, no iproute2); CI runs as root."""
+    reason = network_unavailable()
+    return pytest.mark.skipif(reason is not None, reason=f"network emulation unavailable: {reason}")
+
+
+def root_links() -> set[str]:
+    """The interfaces of the root network namespace."""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return {line.split(":")[1].strip() for line in out.splitlines()}

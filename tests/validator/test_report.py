@@ -1,4 +1,4 @@
-"""The report: measured beside predicted, and the host fit behind its predicted seconds (o + FLOPs / F per pass)."""
+"""The report: measured beside predicted per member, hop and cluster, per each member's own passes."""
 
 from __future__ import annotations
 
@@ -8,42 +8,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gaisnet_opt.validator import validate  # noqa: E402
+from gaisnet_opt.plan import Plan, cluster_from_counts  # noqa: E402
+from gaisnet_opt.validator import Fault, validate  # noqa: E402
 from gaisnet_opt.validator.checkpoint import CHECKPOINT  # noqa: E402
-from gaisnet_opt.validator.meters import MemberMeter  # noqa: E402
-from gaisnet_opt.validator.report import calibrate  # noqa: E402
 from tests.support.validator_worlds import digits_world, two_cluster_plan  # noqa: E402
 
 torch.set_num_threads(1)
-
-
-def meter(fwd_flops: float, bwd_flops: float, speed: float, overhead: float, passes: int = 4) -> MemberMeter:
-    """A member whose every pass took exactly o + f / F, one of its `passes` counted and not timed."""
-    timed = passes - 1
-    return MemberMeter(
-        node="n", first=0, last=0, passes=passes, fwd_flops=fwd_flops * passes, bwd_flops=bwd_flops * passes,
-        timed_passes=timed, fwd_s=timed * (overhead + fwd_flops / speed),
-        bwd_s=timed * (overhead + bwd_flops / speed) if bwd_flops else 0.0,
-    )
-
-
-def test_recovers_speed_and_overhead():  # embed-only, one block, five blocks: the paper's chain members
-    meters = [meter(2.6e5, 0, 4e10, 5e-4), meter(7e7, 7.5e7, 4e10, 5e-4), meter(2.8e8, 3e8, 4e10, 5e-4)]
-    speed, overhead = calibrate(meters)
-    assert speed == pytest.approx(4e10, rel=1e-9)
-    assert overhead == pytest.approx(5e-4, rel=1e-9)
-
-
-def test_a_negative_intercept_falls_back_to_the_origin():
-    meters = [meter(1e8, 0, 4e10, 0), meter(2e8, 0, 2e10, 0)]  # the second is slower per FLOP: the line crosses below 0
-    speed, overhead = calibrate(meters)
-    assert overhead == 0.0
-    rates = [4e10, 2e10]  # f / t of each pass; 1/F minimizes Σ (f/(F·t) - 1)²
-    assert speed == pytest.approx(sum(r * r for r in rates) / sum(rates))
-
-
-def test_nothing_timed_is_not_calibrated():
-    assert calibrate([MemberMeter(node="n", first=0, last=0, passes=1, fwd_flops=1e6)]) is None
 
 
 def test_report_sets_measured_beside_predicted(tmp_path):
@@ -52,12 +22,27 @@ def test_report_sets_measured_beside_predicted(tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     body = json.loads((tmp_path / "report.json").read_text())
     assert [r["round"] for r in body["rounds"]] == [0, 1, 2]
-    assert all(h["fwd_bytes"] == h["fwd_bytes_pred"] and h["bwd_bytes"] == h["bwd_bytes_pred"] for h in body["hops"])
+    assert all(h["fwd_bytes"] == h["fwd_bytes_pred"] and h["bwd_bytes"] == h["bwd_bytes_pred"]
+               and h["label_bytes"] == h["label_bytes_pred"] for h in body["hops"])
+    assert [h.label_bytes > 0 for h in report.hops] == [h.role == "chain" and h.cluster < 2 for h in report.hops]
     assert [h.role for h in report.hops].count("return") == 1
     assert all(c.comm_bytes_per_round == pytest.approx(c.comm_bytes_per_round_pred) for c in report.clusters)
     for m in report.members:
         assert m.fwd_flops == pytest.approx(m.fwd_flops_pred, rel=0.01)
         assert m.memory_bytes == pytest.approx(m.memory_bytes_pred, rel=0.10)
     assert all(m.delivery_bytes == m.delivery_bytes_pred and m.upload_bytes == m.upload_bytes_pred for m in report.members)
-    assert report.host_flops_per_s > 0
+    assert report.calibration.fit.flops_per_s > 0
     assert [x.samples for x in report.rounds[2].inference] == [6]
+    assert report.round_latency_s is None and all(c.latency_s is None for c in report.clusters)  # no link in process
+
+
+def test_a_failed_cluster_keeps_exact_per_pass_figures_and_is_flagged(tmp_path):
+    """Each member's figures per its own passes: c3 failed before its compute of iteration 1, so c1 ran two forward
+    passes and one backward, c3 one of each; dividing by the start point's passes gave -50 % / -29 % errors."""
+    plan = Plan(clusters=(cluster_from_counts("finetune", ["c1", "c3"], [2, 4]),))
+    report = validate(digits_world(iters=3), plan, rounds=1, out_dir=tmp_path, faults=[Fault(round=1, node="c3", iteration=1)])
+    assert report.clusters[0].failed_rounds == 1
+    for m in report.members:
+        assert m.fwd_flops == pytest.approx(m.fwd_flops_pred, rel=0.01), m.node
+        assert m.bwd_flops == pytest.approx(m.bwd_flops_pred, rel=0.01), m.node
+    assert "| 1 |" in (tmp_path / "report.md").read_text()  # the cluster's failed rounds, flagged

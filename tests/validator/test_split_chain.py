@@ -11,7 +11,7 @@ from gaisnet_opt.plan import cluster_from_counts  # noqa: E402
 from gaisnet_opt.profilers.config import DIGITS_VIT  # noqa: E402
 from gaisnet_opt.profilers.prompted_vit import build_model  # noqa: E402
 from gaisnet_opt.validator.data import batch_indices, load_digits  # noqa: E402
-from gaisnet_opt.validator.split_chain import OPTIMIZERS, SplitChain  # noqa: E402
+from gaisnet_opt.validator.split_chain import OPTIMIZERS, SplitChain, parcel, unparcel  # noqa: E402
 from tests.support.validator_worlds import CLIENTS, digits_world  # noqa: E402
 
 torch.set_num_threads(1)
@@ -62,6 +62,7 @@ def test_measured_hops_flops_and_memory_against_the_cost_model(optimizer):
     units = scenario.profile.units
     for k, (hop, pred) in enumerate(zip(chain.hops, cost.hops)):
         assert hop.fwd_bytes == steps * pred.fwd_bytes == steps * batch * units[k].out_bytes
+        assert hop.label_bytes == steps * pred.label_bytes == steps * batch * 8  # the labels go along, hop by hop
         assert hop.bwd_bytes == steps * pred.bwd_bytes == steps * batch * units[k].grad_bytes
     assert chain.hops[0].bwd_bytes == 0 and chain.hops[1].bwd_bytes > 0  # nothing tunable upstream of block_1
     for w, pred in zip(chain.workers, cost.members):
@@ -70,3 +71,11 @@ def test_measured_hops_flops_and_memory_against_the_cost_model(optimizer):
         assert m.bwd_flops / steps == pytest.approx(pred.bwd_flops, rel=0.01), m.node
         assert m.state_bytes + m.saved_bytes == pytest.approx(pred.memory_bytes, rel=0.10), m.node
         assert m.timed_passes == steps - 1  # the first pass was counted, the others timed
+
+
+def test_a_parcel_is_the_tensors_values_in_order_and_back():
+    tensors = [torch.arange(6.0).reshape(2, 3), torch.ones(4, dtype=torch.float32), torch.zeros(0)]
+    flat = parcel(tensors)
+    assert flat.numel() == 10 and flat.element_size() * flat.numel() == sum(t.numel() * 4 for t in tensors)
+    assert all(torch.equal(a, b) for a, b in zip(unparcel(flat, tensors), tensors))
+    assert parcel([]).numel() == 0

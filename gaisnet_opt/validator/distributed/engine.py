@@ -1,45 +1,72 @@
-"""The engine of one process of a distributed run (`rounds.Engine`): its members' steps, FedAvg by collectives.
+"""The engine of one process of a distributed run (`rounds.Engine`): clusters take turns, rank 0 aggregates.
 
-Rank 0 runs `rounds.run_rounds` with it and keeps the records; every other
-rank runs `Distributed.follow`, the same rounds without records. At the end
-of a round each member process reports what it saw of its clusters to rank 0,
-which decides the FedAvg (`fedavg.decide`) and tells everyone.
+Rank 0 is the edge server that delivers, aggregates and evaluates; it runs
+`rounds.run_rounds` with this engine and keeps the records. Every other rank
+runs `Distributed.follow`, the same rounds without records. A round is a
+sequence of turns, one per cluster (the fine-tuning ones in plan order, then
+FedAvg, then the inference ones), so each cluster has the host to itself as
+it would have its own devices: rank 0 announces the turn to the cluster's
+members, delivers each member's tunable modules point to point, each member
+runs its part (`local_training.train_clusters` or `rounds.serve_request`, the
+in-process engine's code) and reports (`turns`); rank 0 then averages the
+uploads with `fedavg.aggregate`, in cluster order as the in-process engine,
+so both end with the same parameters. Only the plan's edge server aggregates;
+an edge server member other than rank 0 gets and returns its modules over
+the backhaul, which the cost model does not price.
+
+Every wait has a timeout. A member whose process dies is seen by its
+neighbours (the connection closes) or by the timeout; the member that made a
+cluster fail is lost for good (`fedavg.decide`), and training goes on. Only a
+member can be lost: rank 0 is the run.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
 
 import torch
 
 from gaisnet_opt.validator.distributed.topology import Topology
+from gaisnet_opt.validator.distributed.turns import Report, send_modules, send_status, send_trace
 from gaisnet_opt.validator.distributed.wire import Wire
 from gaisnet_opt.validator.faults import LostPeer
 from gaisnet_opt.validator.fedavg import (
     ClusterView,
-    Decision,
+    Lost,
     RoundOutcome,
     State,
-    averaged,
+    aggregate,
     decide,
+    failure,
+    gone_clusters,
     load_tunable,
-    tunable_state,
-    weighted_sum,
 )
 from gaisnet_opt.validator.local_training import ClusterJob, ClusterResult, train_clusters
-from gaisnet_opt.validator.meters import Meter, meter_data, restore
-from gaisnet_opt.validator.report import InferenceRecord
-from gaisnet_opt.validator.rounds import serve_request
+from gaisnet_opt.validator.meters import meter_data, restore
+from gaisnet_opt.validator.records import InferenceRecord
+from gaisnet_opt.validator.rounds import ServeOutcome, serve_request
 from gaisnet_opt.validator.run_setup import Setup
+from gaisnet_opt.validator.split_chain import SplitChain, parcel, unparcel
+from gaisnet_opt.validator.trace import Trace, now
 
 KILLED = 75
 """Exit code of a member process killed by an injected `Fault` (a hung one too, when its hang ends)."""
 
 PATIENCE = 3
-"""Rank 0 waits this many timeouts for a member's result: the member may itself have waited one on a neighbour."""
+"""Rank 0 waits this many timeouts for a member's status: the member may itself have waited one on a neighbour."""
+
+
+@dataclass
+class Turn:
+    """Rank 0's view of one cluster's open turn: the member ranks, the threads receiving their reports, its stamps."""
+
+    index: int
+    chain: SplitChain
+    ranks: tuple[int, ...]
+    reports: list[Report]
+    trace: Trace
 
 
 class Distributed:
@@ -49,169 +76,220 @@ class Distributed:
         self.wire, self.topo, self.setup = wire, topology, setup
         self.rank = wire.rank
         self.node = topology.nodes[wire.rank]
-        self.alive = [True] * topology.world
-        self.lost_in: dict[int, int] = {}
-        """rank -> the round its process was lost in"""
-        self.delivered: State = tunable_state(setup.model)
-        self.units = [n for n, _ in setup.model.units()]
-        placed = [(r, m) for ranks, c in zip(topology.clusters, setup.plan.clusters) for r, m in zip(ranks, c.members)]
-        self.holders = {name: sorted({r for r, m in placed if m.first <= self.units.index(name.split(".")[0]) <= m.last})
-                        for name in self.delivered}
-        """parameter name -> the ranks whose members hold its unit"""
+        self.dead: set[int] = set()
+        """ranks rank 0 can no longer reach"""
+        self.lost: Lost = {}
+        self.round_no = 0
+        units = [n for n, _ in setup.model.units()]
+        unit_of = {name: units.index(name.split(".")[0]) for name in setup.initial}
+        self.names = {i: [[n for n, u in unit_of.items() if m.first <= u <= m.last] for m in c.members]
+                      for i, c in enumerate(setup.plan.clusters)}
+        """cluster -> member -> the tunable parameters it holds"""
+        self.turns = [j.index for j in setup.jobs] + [i for i, _, _ in setup.serving]
+        self.patience = PATIENCE * (len(self.turns) + 1)
+        """a member waits for its turn as long as rank 0 may wait for every cluster before it"""
 
     # --- who does what -------------------------------------------------------------------------------------------
-    def _here(self, index: int) -> bool:
-        return self.rank in self.topo.clusters[index]
+    def _reachable(self, rank: int) -> bool:
+        return rank not in self.dead and self.topo.nodes[rank] not in self.lost
 
-    def _whole(self, index: int) -> bool:
-        return all(self.alive[r] for r in self.topo.clusters[index])
+    def _members(self, rank: int) -> list[tuple[int, int]]:
+        """(cluster, member index) of every member `rank` runs, in turn order."""
+        return [(i, k) for i in self.turns for k, r in enumerate(self.topo.clusters[i]) if r == rank]
 
-    def _my_jobs(self) -> list[ClusterJob]:
-        return [j for j in self.setup.jobs if self._here(j.index) and self._whole(j.index)]
+    def _flat(self, state: State, index: int, k: int) -> torch.Tensor:
+        return parcel([state[n] for n in self.names[index][k]])
 
-    def _followers(self) -> list[int]:
-        return [r for r in range(1, self.topo.world) if self.alive[r]]
+    def _size(self, index: int, k: int) -> int:
+        """Values in member k's modules."""
+        return sum(self.setup.initial[n].numel() for n in self.names[index][k])
 
-    def _meters(self, rank: int) -> list[Meter]:
-        """The meters `rank`'s members keep, in plan order."""
-        return [m for i, ch in self.setup.chains.items() for k, r in enumerate(self.topo.clusters[i]) if r == rank
-                for m in ch.member_meters(k)]
+    def _moves(self, index: int, k: int, deliver: bool) -> str | None:
+        """The kind of message member k's modules cross in (None: none cross, or it is rank 0)."""
+        rank, worker = self.topo.clusters[index][k], self.setup.chains[index].workers[k]
+        if rank == 0 or not worker.tunable or not deliver:
+            return None
+        return "delivery" if worker.moves else "backhaul"
 
-    def _groups(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(parameter, rank 0 and the live ranks holding its unit) for every tunable parameter; the groups of two or
-        more ranks are made here, by every live process in the same order."""
-        out = [(name, tuple(sorted({0, *(r for r in ranks if self.alive[r])}))) for name, ranks in self.holders.items()]
-        self.wire.groups(list(dict.fromkeys(g for _, g in out if len(g) > 1)))
-        return out
+    # --- rank 0 --------------------------------------------------------------------------------------------------
+    def start(self, setup: Setup, done: int, state: State, lost: Lost) -> None:
+        """Rank 0 tells every process the rounds done, who is lost and its meters so far (a resumed run)."""
+        self.lost = dict(lost)
+        for r in range(1, self.topo.world):
+            meters = [m for i, k in self._members(r) for m in setup.chains[i].member_meters(k)]
+            self.wire.send_data({"done": done, "lost": self.lost, "meters": meter_data(meters)}, r)
 
-    # --- the engine ----------------------------------------------------------------------------------------------
-    def start(self, setup: Setup, done: int, state: State) -> None:
-        """Rank 0 tells every process the rounds done and its meters so far (a resumed run), then delivers `state`."""
-        for r in self._followers():
-            self.wire.send_data({"done": done, "meters": meter_data(self._meters(r))}, r)
-        self._deliver(state)
+    def _open(self, index: int, state: State, deliver: bool) -> Turn | None:
+        """Announce cluster `index`'s turn to its members (None: it cannot run) and deliver their modules."""
+        ranks = self.topo.clusters[index]
+        chain = self.setup.chains[index]
+        chain.trace.clear()  # rank 0 keeps the stamps of every cluster's last turn only
+        run = all(self._reachable(r) for r in ranks)
+        for r in dict.fromkeys(ranks):
+            if r and self._reachable(r):
+                try:
+                    self.wire.send_data({"cluster": index, "run": run}, r)
+                except LostPeer:
+                    self.dead.add(r)  # gone since its last turn: its neighbours fail fast, its report shows the loss
+        if not run:
+            return None
+        trace = Trace()
+        t0 = now()
+        trace.add("turn", 0, t0, t0)
+        posted = []
+        for k, r in enumerate(ranks):
+            if (kind := self._moves(index, k, deliver)) is not None:
+                flat, start = self._flat(state, index, k), now()
+                try:
+                    posted.append((k, r, kind, self.wire.post_send(kind, flat, r), start))
+                except LostPeer:
+                    continue  # its report shows the loss
+        reports = [Report(self.wire, r, k, self._upload(index, k), PATIENCE).start() for k, r in enumerate(ranks) if r]
+        for k, r, kind, work, start in posted:
+            try:
+                self.wire.finish(work, r)
+            except LostPeer:
+                continue
+            trace.add(f"send:{kind}", k, start, now())
+        return Turn(index, chain, ranks, reports, trace)
+
+    def _upload(self, index: int, k: int) -> tuple[str, int] | None:
+        """Kind and size of member k's modules coming back after fine-tuning (None: none come)."""
+        if self.setup.plan.clusters[index].kind != "finetune" or (kind := self._moves(index, k, True)) is None:
+            return None
+        return ("upload" if kind == "delivery" else "backhaul"), self._size(index, k)
+
+    def _close(self, turn: Turn, own: list[ClusterView]) -> tuple[list[ClusterView], State]:
+        """The members' reports of a turn: their views (a lost process as a failure of its node), the modules they
+        returned by name, their meters; the turn's stamps, all processes', become the chain's trace."""
+        views, modules = list(own), State()
+        events = [*turn.chain.trace.events, *turn.trace.events]
+        for rep in (r.join() for r in turn.reports):
+            node = self.topo.nodes[rep.rank]
+            if rep.lost is not None or rep.view is None:
+                self.dead.add(rep.rank)
+                self.lost.setdefault(node, self.round_no)  # a process gone is gone for good, culprit or not
+                views.append(ClusterView(failure=(node, None)))
+                continue
+            views.append(rep.view)
+            if rep.modules is not None:
+                like = [self.setup.initial[n] for n in self.names[turn.index][rep.k]]
+                modules |= dict(zip(self.names[turn.index][rep.k], unparcel(rep.modules, like)))
+            events += rep.events
+            if rep.meters is not None:
+                restore(turn.chain.member_meters(rep.k), rep.meters)
+        turn.chain.trace.events[:] = events
+        return views, modules
+
+    def train(self, setup: Setup, round_no: int, state: State, lost: Lost) -> RoundOutcome:
+        """Every fine-tuning cluster's turn, then FedAvg of those that finished (rank 0)."""
+        self.lost, self.round_no = dict(lost), round_no
+        gone = gone_clusters({j.index: [w.node for w in j.chain.workers] for j in setup.jobs}, self.lost)
+        views: dict[int, list[ClusterView]] = {}
+        updates: dict[int, State] = {}
+        for job in setup.jobs:
+            turn = self._open(job.index, state, True)
+            if turn is None:
+                gone.setdefault(job.index, "a member's process is gone")
+                continue
+            own = self._part(job, state, round_no) if 0 in turn.ranks else None
+            views[job.index], modules = self._close(turn, [own.view] if own is not None else [])
+            if own is not None and own.update is not None:
+                modules |= {n: own.update[n] for k, r in enumerate(turn.ranks) if r == 0 for n in self.names[job.index][k]}
+            if len(modules) == len(setup.initial):
+                updates[job.index] = modules
+        decision = decide(views, gone)
+        self.lost |= dict.fromkeys(decision.culprits, round_no)
+        for i, weight in decision.weights.items():
+            if not weight:
+                setup.chains[i].trace.clear()  # a failed turn is not timed
+        new = aggregate(updates, decision, state)
+        return RoundOutcome(new, decision.train_loss, decision.failures, dict(self.lost))
+
+    def serve(self, setup: Setup, round_no: int, state: State, lost: Lost) -> ServeOutcome:
+        """Every inference cluster's turn (rank 0): its members get the aggregated modules (a cached chain none)."""
+        self.lost, self.round_no = dict(lost), round_no
+        records, failures = [], []
+        for i, start, chain in setup.serving:
+            cached = setup.cached(start)
+            turn = self._open(i, state, not cached)
+            if turn is None:
+                failures.append(f"cluster {i}: " + gone_clusters({i: [w.node for w in chain.workers]}, self.lost).get(
+                    i, "a member's process is gone"))
+                continue
+            own = self._serve_part(i, start, chain, round_no, setup.initial if cached else state) if 0 in turn.ranks else None
+            views, _ = self._close(turn, [own[1]] if own is not None else [])
+            failed = failure(views)
+            if failed is not None:
+                chain.trace.clear()
+                self.lost[failed[0]] = round_no
+                failures.append(f"cluster {i}: {failed[1]} while serving")
+                continue
+            accuracy = own[0] if turn.ranks[0] == 0 and own is not None else next(
+                r.accuracy for r in turn.reports if r.k == 0)
+            request = setup.scenario.node[start].request
+            assert request is not None
+            records.append(InferenceRecord(cluster=i, start=start, samples=request.samples, accuracy=accuracy))
+        return records, failures
+
+    # --- every member --------------------------------------------------------------------------------------------
+    def _part(self, job: ClusterJob, delivered: State, round_no: int) -> ClusterResult:
+        """This process's members' local training of `job` from its delivered modules; an injected fault on this
+        node kills (or hangs) the process here, as a device dropping out mid-round."""
+        t = self.setup.scenario.training
+        (result,) = train_clusters(self.setup.model, [job], delivered, round_no=round_no, iterations=t.local_iters,
+                                   batch=t.batch_size, optimizer=t.optimizer, lr=self.setup.config.lr,
+                                   seed=self.setup.config.seed, faults=self.setup.faults)
+        fault = next((f for f in self.setup.faults if f.round == round_no and f.node == self.node), None)
+        if fault is not None and result.view.failure is not None and result.view.failure[0] == self.node:
+            if fault.kind == "hang":  # alive and silent past every wait on it; bounded, as torchrun waits for it
+                time.sleep(2 * self.patience * self.wire.timeout)
+            os._exit(KILLED)
+        return result
+
+    def _serve_part(self, index: int, start: str, chain: SplitChain, round_no: int,
+                    modules: State) -> tuple[float | None, ClusterView]:
+        """This process's members' part of a request; the accuracy where the start point is."""
+        load_tunable(self.setup.model, modules)
+        try:
+            record = serve_request(self.setup, index, start, chain, round_no)  # type: ignore[arg-type]
+        except LostPeer as exc:
+            return None, ClusterView(failure=(exc.node, None))
+        return (None if record is None else record.accuracy), ClusterView()
 
     def follow(self) -> None:
-        """A member process's whole run: as rank 0's `run_rounds`, without records."""
-        got = self.wire.recv_data(0, PATIENCE * self.topo.world)
-        restore(self._meters(self.rank), got["meters"])
-        self._deliver(self.delivered)
-        for r in range(got["done"] + 1, self.setup.config.rounds + 1):
-            self.train(self.setup, r, self.delivered)
-            self.serve(self.setup, r)
+        """A member process's whole run: every turn it has a part in, as rank 0 announces them."""
+        got = self.wire.recv_data(0, self.patience)
+        if self.node in got["lost"]:
+            return  # lost before a resumed run: nothing to do
+        mine = self._members(self.rank)
+        restore([m for i, k in mine for m in self.setup.chains[i].member_meters(k)], got["meters"])
+        try:
+            for r in range(got["done"] + 1, self.setup.config.rounds + 1):
+                for i, k in mine:
+                    self._follow_turn(i, k, r)
+        except LostPeer:
+            return  # rank 0 stopped talking to this process: it was lost
 
-    def _deliver(self, state: State) -> None:
-        """Rank 0's `state` to every holder of each module (the edge server's delivery); each loads it."""
-        for name, ranks in self._groups():
-            if self.rank in ranks and len(ranks) > 1:
-                t = state[name].clone() if self.rank == 0 else torch.empty_like(self.delivered[name])
-                self.wire.broadcast("parameters", t, ranks)
-                self.delivered[name] = t
-        if self.rank == 0:
-            self.delivered = {k: v.clone() for k, v in state.items()}
-        load_tunable(self.setup.model, self.delivered)
-
-    def train(self, setup: Setup, round_no: int, state: State) -> RoundOutcome:
-        """Local training of this process's clusters, the round's statuses at rank 0, FedAvg by collectives."""
-        t = setup.scenario.training
-        jobs = self._my_jobs()
-        results = train_clusters(setup.model, jobs, state, round_no=round_no, iterations=t.local_iters, batch=t.batch_size,
-                                 optimizer=t.optimizer, lr=setup.config.lr, seed=setup.config.seed, faults=setup.faults)
-        fault = next((f for f in setup.faults if f.round == round_no and f.node == self.node), None)
-        if fault is not None and any(r.view.failure is not None and r.view.failure[0] == self.node for r in results):
-            if fault.kind == "hang":  # alive and silent past every wait on it; bounded, as torchrun waits for it
-                time.sleep(2 * PATIENCE * self.topo.world * self.wire.timeout)
-            os._exit(KILLED)  # the injected fault: this member's process dies mid-round
-        decision = self._decide(round_no, jobs, results)
-        new = self._average(state, jobs, results, decision.weights)
-        self._deliver(new)
-        return RoundOutcome(self.delivered, decision.train_loss, decision.failures)
-
-    def _decide(self, round_no: int, jobs: Sequence[ClusterJob], results: Sequence[ClusterResult]) -> Decision:
-        """Rank 0 gathers every live member's views and decides each cluster's FedAvg weight (0: left out)."""
-        if self.rank:
-            if jobs:
-                self.wire.send_data([asdict(r.view) for r in results], 0)
-            got = self.wire.recv_data(0, PATIENCE * self.topo.world)
-            self._mark_lost([r for r in range(self.topo.world) if self.alive[r] and not got["alive"][r]], round_no)
-            return Decision({int(i): w for i, w in got["weights"].items()}, None, ())
-        gone = {j.index: self._gone(j.index) for j in self.setup.jobs if not self._whole(j.index)}
-        views: dict[int, list[ClusterView]] = {j.index: [] for j in self.setup.jobs if j.index not in gone}
-        for res in results:
-            views[res.index].append(res.view)
-        lost = []
-        for r in self._followers():
-            theirs = [i for i in views if r in self.topo.clusters[i]]
-            if not theirs:
-                continue
-            try:
-                got = self.wire.recv_data(r, PATIENCE)
-            except LostPeer:
-                lost.append(r)
-                continue
-            for i, view in zip(theirs, got):
-                views[i].append(ClusterView.from_data(view))
-        self._mark_lost(lost, round_no)
-        for i, seen in views.items():  # a process lost now: where it stopped only its neighbours may have seen
-            seen += [ClusterView(failure=(self.topo.nodes[r], None)) for r in self.topo.clusters[i] if not self.alive[r]]
-        decision = decide(views, gone)
-        for r in self._followers():
-            self.wire.send_data({"alive": self.alive, "weights": decision.weights}, r)
-        return decision
-
-    def _gone(self, index: int) -> str:
-        """Why cluster `index`, a member of which was lost in an earlier round, does not train."""
-        gone = next(r for r in self.topo.clusters[index] if not self.alive[r] and r in self.lost_in)
-        return f"member {self.topo.nodes[gone]} is gone (lost in round {self.lost_in[gone]})"
-
-    def _mark_lost(self, ranks: Sequence[int], round_no: int) -> None:
-        for r in ranks:
-            self.alive[r] = False
-            self.lost_in[r] = round_no
-
-    def _average(self, state: State, jobs: Sequence[ClusterJob], results: Sequence[ClusterResult],
-                 weights: dict[int, float]) -> State:
-        """Sample-weighted FedAvg (`fedavg.fedavg`'s arithmetic): each holder's weighted modules summed at rank 0
-        by a reduce in its module's group (the sum's order aside, the same numbers)."""
-        total = sum(weights.values())
-        new = dict(state)
-        if total == 0:
-            return new  # nobody finished: the modules stay as delivered
-        for name, ranks in self._groups():
-            if self.rank not in ranks:
-                continue
-            acc = weighted_sum([(res.update, weights[job.index]) for job, res in zip(jobs, results)
-                                if weights[job.index] and res.update is not None and self._holds(job, name)], name, state[name])
-            if len(ranks) > 1:
-                self.wire.reduce("parameters", acc, ranks)
-            if self.rank == 0:
-                new[name] = averaged(acc, total, state[name])
-        return new
-
-    def _holds(self, job: ClusterJob, name: str) -> bool:
-        """Whether this process's member of `job` holds the unit of parameter `name`."""
-        unit = self.units.index(name.split(".")[0])
-        return any(self.rank == r and m.first <= unit <= m.last
-                   for r, m in zip(self.topo.clusters[job.index], self.setup.plan.clusters[job.index].members))
-
-    def serve(self, setup: Setup, round_no: int) -> list[InferenceRecord]:
-        """This process's part of every request; then each member's accuracy and meters go to rank 0."""
-        served = {i: serve_request(setup, i, start, chain, round_no)
-                  for i, start, chain in setup.serving if self._here(i) and self._whole(i)}
-        if self.rank:
-            mine = [rec.accuracy for i, rec in served.items() if rec is not None]
-            self.wire.send_data({"accuracy": mine, "meters": meter_data(self._meters(self.rank))}, 0)
-            return []
-        for r in self._followers():
-            try:
-                got = self.wire.recv_data(r, PATIENCE)
-            except LostPeer:
-                continue  # its meters stay as last reported; the next round's statuses mark it lost
-            starts = [i for i, start, _ in setup.serving if self.topo.nodes[r] == start and self._whole(i)]
-            for i, acc in zip(starts, got["accuracy"]):
-                start = setup.plan.clusters[i].start
-                request = setup.scenario.node[start].request
-                assert request is not None
-                served[i] = InferenceRecord(cluster=i, start=start, samples=request.samples, accuracy=acc)
-            restore(self._meters(r), got["meters"])
-        return [rec for _, rec in sorted(served.items()) if rec is not None]
+    def _follow_turn(self, index: int, k: int, round_no: int) -> None:
+        if not self.wire.recv_data(0, self.patience)["run"]:
+            return
+        chain, trace = self.setup.chains[index], Trace()
+        serving = next(((start, ch) for i, start, ch in self.setup.serving if i == index), None)
+        cached = serving is not None and self.setup.cached(serving[0])
+        modules = {n: self.setup.initial[n] for n in self.names[index][k]}
+        if (kind := self._moves(index, k, not cached)) is not None:
+            start = now()
+            flat = self.wire.recv(kind, [self._size(index, k)], torch.float32, 0)
+            trace.add(f"recv:{kind}", k, start, now())
+            modules = dict(zip(modules, unparcel(flat, list(modules.values()))))
+        if serving is not None:
+            accuracy, view = self._serve_part(index, serving[0], serving[1], round_no, modules)
+            send_status(self.wire, view, accuracy)
+        else:
+            job = next(j for j in self.setup.jobs if j.index == index)
+            result = self._part(job, modules, round_no)
+            send_status(self.wire, result.view)
+            if (back := self._upload(index, k)) is not None and result.update is not None:
+                send_modules(self.wire, back[0], parcel([result.update[n] for n in self.names[index][k]]), k, trace)
+        send_trace(self.wire, [*chain.trace.events, *trace.events], chain.member_meters(k))

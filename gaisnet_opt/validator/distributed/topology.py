@@ -11,6 +11,7 @@ from gaisnet_opt.errors import InputError
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.validator.faults import Fault
+from gaisnet_opt.validator.network.emulated import Link
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Topology:
             nodes += [m.node for m in c.members if m.node not in nodes]
         rank = {n: r for r, n in enumerate(nodes)}
         return cls(tuple(nodes), tuple(tuple(rank[m.node] for m in c.members) for c in plan.clusters))
+
+    def scenario_links(self, scenario: Scenario) -> list[Link]:
+        """Every link of the scenario between two of its nodes, in its direction: D2D, uplink, downlink."""
+        return [Link(a, b, r) for a in self.nodes for b in self.nodes if a != b and (r := scenario.rate(a, b)) is not None]
 
     @property
     def world(self) -> int:
@@ -53,4 +58,9 @@ def check_topology(scenario: Scenario, plan: Plan, faults: Sequence[Fault], npro
     bad = [f.node for f in faults if f.node == topo.nodes[0]]
     if bad:
         raise InputError("validate", [("faults", f"{bad[0]} is the aggregating edge server (rank 0); only members can be lost")])
+    others = [(f"clusters[{i}].server", f"{s}: the distributed engine delivers and aggregates at one edge server, "
+               f"{topo.nodes[0]}, for every cluster") for i, c in enumerate(plan.clusters)
+              if (s := resolve_server(scenario, c)) != topo.nodes[0]]
+    if others:
+        raise InputError("plan", others)
     return topo

@@ -10,16 +10,25 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
 from gaisnet_opt.validator.faults import LostPeer
 
-KINDS = ("smashed", "gradient", "labels", "parameters", "result", "control")
-"""What may cross between processes (`Wire` refuses anything else): "result" is an inference result going home,
-"control" the run's own bookkeeping."""
+T = TypeVar("T")
+
+KINDS = ("smashed", "gradient", "result", "delivery", "upload", "backhaul", "control")
+"""What may cross between processes (`Wire` refuses anything else): "smashed" is a unit's output (in training with
+the batch's labels after it, as bytes), "result" an inference result going home,
+"delivery" and "upload" a client's tunable modules from and to the edge server, "backhaul" another edge server's
+(over no link the cost model prices), "control" the run's own bookkeeping."""
+
+TAGS = {"control": 1, "delivery": 2, "upload": 2, "backhaul": 2}
+"""Each kind's message stream between two processes (the rest: 0): rank 0 receives a member's control data and
+modules in a thread of their own while its main thread may be that member's chain neighbour, and a receive takes
+the first message of its tag."""
 
 
 @dataclass
@@ -33,7 +42,6 @@ class Wire:
     log: list[dict[str, Any]] = field(default_factory=list)
     shapes: list[tuple[torch.Size, torch.dtype]] = field(default_factory=list)
     """each unit's output per sample (set once the model is built), so receivers know what arrives"""
-    _groups: dict[tuple[int, ...], Any] = field(default_factory=dict)
     _links: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def _note(self, op: str, kind: str, t: torch.Tensor, peers: Sequence[int]) -> None:
@@ -43,13 +51,12 @@ class Wire:
             self.log.append({"op": op, "kind": kind, "dtype": str(t.dtype).removeprefix("torch."),
                              "shape": list(t.shape), "peers": list(peers)})
 
-    def _wait(self, start: Callable[[], Any], peers: Sequence[int], patience: float = 1) -> None:
-        """Start an operation and wait for it; a closed connection or the timeout is a lost peer."""
+    def _guarded(self, op: Callable[[], T], peer: int) -> T:
+        """`op()`, where gloo's RuntimeError (a closed connection, or the timeout) is the peer lost."""
         try:
-            start().wait(timeout=timedelta(seconds=self.timeout * patience))
-        except RuntimeError as exc:  # gloo: connection closed, or the timeout
-            lost = ", ".join(self.nodes[p] for p in peers)
-            raise LostPeer(lost, str(exc).strip().splitlines()[0]) from None
+            return op()
+        except RuntimeError as exc:
+            raise LostPeer(self.nodes[peer], str(exc).strip().splitlines()[0]) from None
 
     def connect(self, pairs: Sequence[tuple[int, int]]) -> None:
         """A process group of its own for each pair of ranks that exchange messages; every process calls this with
@@ -63,14 +70,27 @@ class Wire:
         return self._links[(min(self.rank, peer), max(self.rank, peer))]
 
     def send(self, kind: str, t: torch.Tensor, dst: int) -> None:
-        self._note("send", kind, t, [dst])
-        self._wait(lambda: dist.isend(t.contiguous(), dst, group=self._link(dst)), [dst])
+        self.finish(self.post_send(kind, t, dst), dst)
 
     def recv(self, kind: str, shape: Sequence[int], dtype: torch.dtype, src: int, patience: float = 1) -> torch.Tensor:
+        t, work = self.post_recv(kind, shape, dtype, src)
+        self.finish(work, src, patience)
+        return t
+
+    def post_send(self, kind: str, t: torch.Tensor, dst: int) -> Any:
+        """Start sending `t` to `dst`; `finish` waits for it (so several sends can run at once)."""
+        self._note("send", kind, t, [dst])
+        return self._guarded(lambda: dist.isend(t.contiguous(), dst, group=self._link(dst), tag=TAGS.get(kind, 0)), dst)
+
+    def post_recv(self, kind: str, shape: Sequence[int], dtype: torch.dtype, src: int) -> tuple[torch.Tensor, Any]:
+        """Start receiving a tensor from `src` into a new one; `finish` waits for it."""
         t = torch.empty(tuple(shape), dtype=dtype)
         self._note("recv", kind, t, [src])
-        self._wait(lambda: dist.irecv(t, src, group=self._link(src)), [src], patience)
-        return t
+        return t, self._guarded(lambda: dist.irecv(t, src, group=self._link(src), tag=TAGS.get(kind, 0)), src)
+
+    def finish(self, work: Any, peer: int, patience: float = 1) -> None:
+        """Wait for a posted send or receive; a closed connection or the timeout is a lost peer."""
+        self._guarded(lambda: work.wait(timeout=timedelta(seconds=self.timeout * patience)), peer)
 
     def send_data(self, data: Any, dst: int) -> None:
         """Control data (anything JSON can hold) to `dst`: its length, then its bytes."""
@@ -82,20 +102,3 @@ class Wire:
         """Control data sent by `src` with `send_data`."""
         size = int(self.recv("control", [1], torch.int64, src, patience))
         return json.loads(self.recv("control", [size], torch.uint8, src, patience).numpy().tobytes())
-
-    def groups(self, rank_sets: Sequence[tuple[int, ...]]) -> None:
-        """Make the groups not made yet; every live process calls this with the same sets in the same order."""
-        for ranks in rank_sets:
-            if ranks not in self._groups:
-                self._groups[ranks] = dist.new_group(list(ranks), timeout=timedelta(seconds=self.timeout),
-                                                     use_local_synchronization=False)
-
-    def reduce(self, kind: str, t: torch.Tensor, ranks: tuple[int, ...]) -> None:
-        """Sum `t` over `ranks` into rank 0's `t`."""
-        self._note("reduce", kind, t, ranks)
-        self._wait(lambda: dist.reduce(t, dst=0, group=self._groups[ranks], async_op=True), ranks)
-
-    def broadcast(self, kind: str, t: torch.Tensor, ranks: tuple[int, ...]) -> None:
-        """Rank 0's `t` into every other rank's `t`."""
-        self._note("broadcast", kind, t, ranks)
-        self._wait(lambda: dist.broadcast(t, src=0, group=self._groups[ranks], async_op=True), ranks)

@@ -1,4 +1,5 @@
-"""The round of one cluster as timed segments: the cost model's figures laid out in serial order.
+"""A cluster's round as timed segments: the cost model's figures laid out in serial order (drawn by `plotting.gantt`, set
+beside the measured turn by the validator).
 
 Serial split learning: every member receives its modules (in parallel), then
 each iteration runs the forward pass member by member with a hop between
@@ -15,7 +16,8 @@ from typing import Literal
 
 from gaisnet_opt.cost import ClusterCost
 
-Phase = Literal["delivery", "forward", "backward", "hop-forward", "hop-backward", "return", "upload"]
+Phase = Literal["delivery", "forward", "backward", "step", "hop-forward", "hop-backward", "return", "upload"]
+"""What a member is busy with; "step" (the optimizer's, which the cost model does not price) is only measured."""
 
 
 @dataclass(frozen=True)
