@@ -92,12 +92,12 @@ class DomainModel:
         setup.dataset = replace(setup.dataset, test=self.test)
         load_tunable(setup.model, self.state)
         engine = InProcess()
-        served = engine.serve(setup, round_no)
+        served, _ = engine.serve(setup, round_no, self.state, {})  # a campaign's members are never lost for good
         loss: float | None = None
         failures: tuple[str, ...] = ()
         if setup.jobs:
             self.rounds += 1
-            outcome = engine.train(setup, self.rounds, self.state)
+            outcome = engine.train(setup, self.rounds, self.state, {})
             self.state, loss, failures = outcome.state, outcome.train_loss, outcome.failures
             self.accuracy = evaluate(setup.model, self.test)[1]
         starts = {i: start for i, start, _ in setup.serving}
