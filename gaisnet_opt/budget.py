@@ -1,0 +1,65 @@
+"""One wall-clock budget for a whole call: every phase draws on what is left, and says how long it took.
+
+A scheduler calling `solve` each round needs the limit to bound the call,
+not only the solver inside it (docs/model.md §7). Phases that loop check
+the budget (`check`) and raise `OutOfTime`; the caller then returns the best
+it has. The clock is injectable so tests can run a phase out of time
+without waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+class OutOfTime(Exception):
+    """The budget ran out inside `phase`."""
+
+    def __init__(self, phase: str) -> None:
+        super().__init__(f"the time limit ran out during {phase}")
+        self.phase = phase
+
+
+@dataclass
+class Budget:
+    """`limit_s` seconds from creation (None: no limit), measured on `clock`."""
+
+    limit_s: float | None
+    clock: Callable[[], float] = time.perf_counter
+    t0: float = field(default=math.nan)
+    phases: dict[str, float] = field(default_factory=dict)
+    current: str = "setup"
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.t0):
+            self.t0 = self.clock()
+
+    def elapsed(self) -> float:
+        return self.clock() - self.t0
+
+    def left(self) -> float:
+        """Seconds left (infinite without a limit, never negative)."""
+        return math.inf if self.limit_s is None else max(0.0, self.limit_s - self.elapsed())
+
+    def expired(self) -> bool:
+        return self.left() <= 0.0
+
+    def check(self) -> None:
+        """Raise `OutOfTime` naming the running phase once the budget is spent."""
+        if self.expired():
+            raise OutOfTime(self.current)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a phase into `phases` (seconds, summed over repeats), also when it runs out of time."""
+        outer, start = self.current, self.clock()
+        self.current = name
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + self.clock() - start
+            self.current = outer
