@@ -68,6 +68,16 @@ def spawned() -> list[int]:
     return sorted(pid for pid, ppid in pids.items() if pids.get(ppid) == os.getpid())
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def marked_env(marker: str) -> dict[str, str]:
+    """The environment of a child Python that imports `tests.support` (the repository root on its path, as pytest
+    puts it on the test's own) and carries `marker` for `marked`."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return os.environ | {"GAISNET_TEST_RUN": marker, "PYTHONPATH": path}
+
+
 def marked(marker: str) -> list[int]:
     """Live processes whose environment holds `marker` (a test's launcher and everything it started)."""
     found = []

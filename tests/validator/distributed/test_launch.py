@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 from gaisnet_opt.validator.checkpoint import CHECKPOINT  # noqa: E402
 from gaisnet_opt.validator.distributed import lifeline  # noqa: E402
 from gaisnet_opt.validator.network.namespaces import leftovers  # noqa: E402
-from tests.support.validator_runs import marked, network_unavailable, root_links, wait_for  # noqa: E402
+from tests.support.validator_runs import marked, marked_env, network_unavailable, root_links, wait_for  # noqa: E402
 
 LIFELINE = """
 import importlib.util, os, sys, time
@@ -66,10 +66,13 @@ def test_killing_the_launcher_ends_every_rank_process(tmp_path):
     marker, before = f"launcher-kill-{os.getpid()}", root_links()
     script = tmp_path / "run.py"
     script.write_text(textwrap.dedent(RUN.format(out=str(tmp_path / "run"), network=network)))
-    launcher = subprocess.Popen([sys.executable, str(script)], env=os.environ | {"GAISNET_TEST_RUN": marker},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = tmp_path / "launcher.err"
+    with errors.open("w") as err:
+        launcher = subprocess.Popen([sys.executable, str(script)], env=marked_env(marker), stdout=subprocess.DEVNULL,
+                                    stderr=err)
     try:
-        assert wait_for(lambda: (tmp_path / "run" / CHECKPOINT).is_file(), 60), "round 1 never ended"
+        assert wait_for(lambda: (tmp_path / "run" / CHECKPOINT).is_file() or launcher.poll() is not None, 90)
+        assert (tmp_path / "run" / CHECKPOINT).is_file(), f"round 1 never ended: {errors.read_text()[-2000:]}"
         assert len(marked(marker)) >= 4  # the launcher, its fork server and the ranks
         launcher.kill()
         launcher.wait()

@@ -19,7 +19,7 @@ from gaisnet_opt.validator import validate  # noqa: E402
 from gaisnet_opt.validator.checkpoint import CHECKPOINT  # noqa: E402
 from gaisnet_opt.validator.distributed.launch import free_port  # noqa: E402
 from gaisnet_opt.validator.records import ValidationReport  # noqa: E402
-from tests.support.validator_runs import marked, same_state, state_of, wait_for  # noqa: E402
+from tests.support.validator_runs import marked, marked_env, same_state, state_of, wait_for  # noqa: E402
 from tests.support.validator_worlds import digits_world  # noqa: E402
 
 A = cluster_from_counts("finetune", ["c0", "e0"], [2, 4])
@@ -38,7 +38,7 @@ def _torchrun(tmp_path: Path, plan: Plan, nprocs: int, rounds: int, marker: str)
            "--master-port", str(free_port()), "--no-python", str(BIN / "gaisnet-opt"), "validate", "s.json", "p.json",
            "--rounds", str(rounds), "--engine", "distributed", "--timeout", str(TIMEOUT_S), "--out", "run"]
     return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, env=os.environ | {"GAISNET_TEST_RUN": marker})
+                            start_new_session=True, env=marked_env(marker))
 
 
 def _finish(proc: subprocess.Popen[str]) -> str:
