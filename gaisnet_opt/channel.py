@@ -49,7 +49,7 @@ def _path_loss_db(d_m: np.ndarray, model: tuple[float, float]) -> np.ndarray:
 
 
 def reach_m(tx_power_w: float, model: tuple[float, float], bandwidth_hz: float, min_snr_db: float) -> float:
-    """The farthest distance at which the SNR still reaches `min_snr_db`: the path loss inverted.
+    """The farthest distance at which the SNR still reaches `min_snr_db`: docs/model.md §2's link rule inverted.
 
     Every link of a transmitter this strong is at most this long, so a search
     for links need only look this far (0 for a silent transmitter).

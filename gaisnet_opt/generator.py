@@ -133,7 +133,7 @@ def _draw_node(rng: np.random.Generator, node_id: str, dc: DeviceClass, pos: np.
 
 
 def _d2d_links(xy: np.ndarray, power: np.ndarray) -> list[D2DLink]:
-    """Directed links where the receiver's SNR reaches the D2D threshold, by source then destination.
+    """Directed links where the receiver's SNR reaches the D2D threshold (docs/model.md §2), by source then destination.
 
     Only pairs within the longest link the strongest transmitter makes are
     evaluated (`_near_pairs`), each exactly as an all-pairs test would.
@@ -172,7 +172,7 @@ def _server_links(xy: np.ndarray, power: np.ndarray, edge_xy: np.ndarray, bs_pow
 
 
 def _near_pairs(points: np.ndarray, queries: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(query, point, distance) of every point within `reach` of a query, sorted by query then point.
+    """(query, point, distance) of every point within `reach` (and a hair, REACH_SLACK) of a query, by query then point.
 
     Points are bucketed into square cells at least `reach` wide and a query
     looks only at its own cell and the eight around it, so the work grows with
