@@ -25,6 +25,10 @@ CELL_BANDWIDTH_HZ = 10e6
 D2D_MIN_SNR_DB = 0.0
 CELL_MIN_SNR_DB = -5.0
 MIN_DISTANCE_M = 1.0  # path-loss models hold beyond about a metre
+D2D_PATH_LOSS = (140.7, 36.7)
+"""D2D path loss: dB at 1 km, dB per decade of distance."""
+CELL_PATH_LOSS = (128.1, 37.6)
+"""Cellular path loss: dB at 1 km, dB per decade of distance."""
 
 
 def watts_to_dbm(watts: np.ndarray | float) -> np.ndarray:
@@ -32,11 +36,29 @@ def watts_to_dbm(watts: np.ndarray | float) -> np.ndarray:
 
 
 def d2d_path_loss_db(d_m: np.ndarray) -> np.ndarray:
-    return 140.7 + 36.7 * np.log10(np.maximum(d_m, MIN_DISTANCE_M) / 1e3)
+    return _path_loss_db(d_m, D2D_PATH_LOSS)
 
 
 def cell_path_loss_db(d_m: np.ndarray) -> np.ndarray:
-    return 128.1 + 37.6 * np.log10(np.maximum(d_m, MIN_DISTANCE_M) / 1e3)
+    return _path_loss_db(d_m, CELL_PATH_LOSS)
+
+
+def _path_loss_db(d_m: np.ndarray, model: tuple[float, float]) -> np.ndarray:
+    at_km, per_decade = model
+    return at_km + per_decade * np.log10(np.maximum(d_m, MIN_DISTANCE_M) / 1e3)
+
+
+def reach_m(tx_power_w: float, model: tuple[float, float], bandwidth_hz: float, min_snr_db: float) -> float:
+    """The farthest distance at which the SNR still reaches `min_snr_db`: docs/model.md §2's link rule inverted.
+
+    Every link of a transmitter this strong is at most this long, so a search
+    for links need only look this far (0 for a silent transmitter).
+    """
+    if tx_power_w <= 0:
+        return 0.0
+    budget_db = float(snr_db(tx_power_w, np.zeros(()), bandwidth_hz)) - min_snr_db
+    at_km, per_decade = model
+    return 1e3 * 10 ** ((budget_db - at_km) / per_decade)
 
 
 def snr_db(tx_power_w: np.ndarray | float, path_loss_db: np.ndarray, bandwidth_hz: float) -> np.ndarray:

@@ -5,6 +5,11 @@ clients (constant density), edge servers sit at the centres of a grid of
 cells at most `cell_m` wide, and links exist where the channel model's SNR
 reaches its threshold (see `gaisnet_opt.channel` for the parameters' sources,
 `gaisnet_opt.devices` for the device classes). Same arguments, same scenario.
+
+Links are searched on a grid as wide as the longest link the channel model
+allows (`_near_pairs`), so 20,000 clients take seconds, not the all-pairs
+loop's quadratic time; the links, their rates and their order are those of
+an all-pairs test (tests/support/generator_oracle.py keeps one to check).
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ from gaisnet_opt.scenario import (
     Training,
 )
 
-MIN_CLIENTS, MAX_CLIENTS = 2, 2000
+MIN_CLIENTS, MAX_CLIENTS = 2, 20_000
+REACH_SLACK = 1 + 1e-6
+"""Link searches look a hair beyond the inverted path loss's reach, so its rounding loses no link."""
+MAX_CELLS_PER_SIDE = 1024
+"""A very sparse area gets wider search cells: the grid's memory stays bounded, wider cells only cost candidates."""
 
 
 def generate(
@@ -49,11 +58,7 @@ def generate(
     finetune: FinetuneService | None = FinetuneService(),
 ) -> Scenario:
     """A scenario with `clients` clients, reproducible from `seed`."""
-    if not MIN_CLIENTS <= clients <= MAX_CLIENTS:
-        raise ValueError(f"clients: {clients} is outside {MIN_CLIENTS}..{MAX_CLIENTS}")
-    for name, frac in (("source_fraction", source_fraction), ("request_fraction", request_fraction)):
-        if not 0 <= frac <= 1:
-            raise ValueError(f"{name}: {frac} is outside 0..1")
+    _check_arguments(clients, area_per_client_m2, cell_m, source_fraction, request_fraction)
     profile = profile or load_profile()
     rng = np.random.default_rng(seed)
     side = math.sqrt(clients * area_per_client_m2)
@@ -95,6 +100,19 @@ def generate(
     )
 
 
+def _check_arguments(clients: int, area_per_client_m2: float, cell_m: float, source_fraction: float,
+                     request_fraction: float) -> None:
+    """A ValueError naming the first argument out of its range: the area and the cells must have a size."""
+    if not MIN_CLIENTS <= clients <= MAX_CLIENTS:
+        raise ValueError(f"clients: {clients} is outside {MIN_CLIENTS}..{MAX_CLIENTS}")
+    for name, size in (("area_per_client_m2", area_per_client_m2), ("cell_m", cell_m)):
+        if not size > 0:
+            raise ValueError(f"{name}: {size} is not positive")
+    for name, frac in (("source_fraction", source_fraction), ("request_fraction", request_fraction)):
+        if not 0 <= frac <= 1:
+            raise ValueError(f"{name}: {frac} is outside 0..1")
+
+
 def _device_classes(rng: np.random.Generator, n: int, heterogeneous: bool) -> list[DeviceClass]:
     if not heterogeneous:
         return [PHONE] * n
@@ -115,29 +133,75 @@ def _draw_node(rng: np.random.Generator, node_id: str, dc: DeviceClass, pos: np.
 
 
 def _d2d_links(xy: np.ndarray, power: np.ndarray) -> list[D2DLink]:
-    """Directed links where the receiver's SNR reaches the D2D threshold."""
-    links = []
-    for i in range(len(xy)):
-        d = np.hypot(*(xy - xy[i]).T)
-        snr = channel.snr_db(power[i], channel.d2d_path_loss_db(d), channel.D2D_BANDWIDTH_HZ)
-        rate = channel.shannon_bps(snr, channel.D2D_BANDWIDTH_HZ)
-        for j in np.flatnonzero(snr >= channel.D2D_MIN_SNR_DB):
-            if j != i:
-                links.append(D2DLink(src=f"c{i}", dst=f"c{j}", rate_bps=round(float(rate[j]), 3)))
-    return links
+    """Directed links where the receiver's SNR reaches the D2D threshold (docs/model.md §2), by source then destination.
+
+    Only pairs within the longest link the strongest transmitter makes are
+    evaluated (`_near_pairs`), each exactly as an all-pairs test would.
+    """
+    reach = channel.reach_m(float(power.max(initial=0.0)), channel.D2D_PATH_LOSS, channel.D2D_BANDWIDTH_HZ,
+                            channel.D2D_MIN_SNR_DB)
+    src, dst, d = _near_pairs(xy, xy, reach)
+    other = src != dst
+    src, dst, d = src[other], dst[other], d[other]
+    snr = channel.snr_db(power[src], channel.d2d_path_loss_db(d), channel.D2D_BANDWIDTH_HZ)
+    ok = snr >= channel.D2D_MIN_SNR_DB
+    rate = channel.shannon_bps(snr[ok], channel.D2D_BANDWIDTH_HZ)
+    names = [f"c{i}" for i in range(len(xy))]
+    return [D2DLink(src=names[i], dst=names[j], rate_bps=round(r, 3))
+            for i, j, r in zip(src[ok].tolist(), dst[ok].tolist(), rate.tolist())]
 
 
 def _server_links(xy: np.ndarray, power: np.ndarray, edge_xy: np.ndarray, bs_power_w: float) -> list[ServerLink]:
-    """Uplink and downlink to every edge server both directions of which reach the threshold."""
-    links = []
-    for j, pos in enumerate(edge_xy):
-        loss = channel.cell_path_loss_db(np.hypot(*(xy - pos).T))
-        up = channel.snr_db(power, loss, channel.CELL_BANDWIDTH_HZ)
-        down = channel.snr_db(bs_power_w, loss, channel.CELL_BANDWIDTH_HZ)
-        ok = np.minimum(up, down) >= channel.CELL_MIN_SNR_DB
-        up_bps = channel.shannon_bps(up, channel.CELL_BANDWIDTH_HZ)
-        down_bps = channel.shannon_bps(down, channel.CELL_BANDWIDTH_HZ)
-        for i in np.flatnonzero(ok):
-            links.append(ServerLink(client=f"c{i}", server=f"e{j}",
-                                    uplink_bps=round(float(up_bps[i]), 3), downlink_bps=round(float(down_bps[i]), 3)))
-    return links
+    """Uplink and downlink to every edge server both directions of which reach the threshold, by server then client.
+
+    Only the clients within the shorter of the two directions' reach of a
+    server are evaluated (`_near_pairs`).
+    """
+    reach = min(channel.reach_m(p, channel.CELL_PATH_LOSS, channel.CELL_BANDWIDTH_HZ, channel.CELL_MIN_SNR_DB)
+                for p in (float(power.max(initial=0.0)), bs_power_w))
+    server, client, d = _near_pairs(xy, edge_xy, reach)
+    loss = channel.cell_path_loss_db(d)
+    up = channel.snr_db(power[client], loss, channel.CELL_BANDWIDTH_HZ)
+    down = channel.snr_db(bs_power_w, loss, channel.CELL_BANDWIDTH_HZ)
+    ok = np.minimum(up, down) >= channel.CELL_MIN_SNR_DB
+    up_bps = channel.shannon_bps(up[ok], channel.CELL_BANDWIDTH_HZ).tolist()
+    down_bps = channel.shannon_bps(down[ok], channel.CELL_BANDWIDTH_HZ).tolist()
+    names = [f"c{i}" for i in range(len(xy))]
+    return [ServerLink(client=names[i], server=f"e{j}", uplink_bps=round(u, 3), downlink_bps=round(w, 3))
+            for j, i, u, w in zip(server[ok].tolist(), client[ok].tolist(), up_bps, down_bps)]
+
+
+def _near_pairs(points: np.ndarray, queries: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query, point, distance) of every point within `reach` (and a hair, REACH_SLACK) of a query, by query then point.
+
+    Points are bucketed into square cells at least `reach` wide and a query
+    looks only at its own cell and the eight around it, so the work grows with
+    the number of close pairs rather than with all pairs. The distance is
+    computed as `hypot` of point minus query, as an all-pairs loop would.
+    """
+    if not len(points) or not len(queries):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    origin = np.minimum(points.min(axis=0), queries.min(axis=0))
+    span = float(np.max(np.maximum(points.max(axis=0), queries.max(axis=0)) - origin))
+    cell = max(reach * REACH_SLACK, span / MAX_CELLS_PER_SIDE) or 1.0
+    width = int(np.floor(span / cell)) + 3  # one empty cell of padding on either side
+
+    def cell_of(xy: np.ndarray) -> np.ndarray:
+        c = np.floor((xy - origin) / cell).astype(np.int64) + 1
+        return c[:, 0] * width + c[:, 1]
+
+    point_cell = cell_of(points)
+    by_cell = np.argsort(point_cell, kind="stable")
+    counts = np.bincount(point_cell, minlength=width * width)
+    starts = np.cumsum(counts) - counts
+    around = (cell_of(queries)[:, None] + np.array([dx * width + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)])).ravel()
+    sizes = counts[around]
+    query = np.repeat(np.arange(len(queries)).repeat(9), sizes)
+    point = by_cell[np.repeat(starts[around] - (np.cumsum(sizes) - sizes), sizes) + np.arange(len(query))]
+    diff = points[point] - queries[query]
+    d = np.hypot(diff[:, 0], diff[:, 1])
+    near = d <= reach * REACH_SLACK
+    query, point, d = query[near], point[near], d[near]
+    pick = np.lexsort((point, query))
+    return query[pick], point[pick], d[pick]

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from gaisnet_opt.cli.common import reports_bad_input
 from gaisnet_opt.errors import InputError
-from gaisnet_opt.generator import generate
+from gaisnet_opt.generator import MAX_CLIENTS, MIN_CLIENTS, generate
 from gaisnet_opt.io import save, write_text
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.profile import ModelProfile
@@ -32,7 +32,7 @@ SCHEMAS: dict[Document, type[BaseModel]] = {Document.scenario: Scenario, Documen
 
 @reports_bad_input
 def generate_command(
-    clients: Annotated[int, typer.Option(help="number of clients (2..2000)")] = 20,
+    clients: Annotated[int, typer.Option(help=f"number of clients ({MIN_CLIENTS}..{MAX_CLIENTS})")] = 20,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same scenario")] = 0,
     output: Annotated[str, typer.Option("-o", "--output", help="file (.json/.yaml) or - for stdout")] = "-",
     profile: Annotated[str, typer.Option(help="built-in profile name or profile file")] = DEFAULT_PROFILE,
