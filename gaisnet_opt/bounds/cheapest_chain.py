@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.instances.candidates import Adjacency
 from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.scenario import Scenario
@@ -85,13 +86,14 @@ class _Sweep:
                 self.begin[(node, j)], self.begin_j[(node, j)] = pareto(labels), joules
 
 
-def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool) -> ToHead:
+def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool,
+            budget: Budget | None = None) -> ToHead:
     """Lower bounds from "node n holds units up to l" to the head, over the whole graph.
 
     A backward sweep over (node, unit) states along every link with memory
     and server links respected and revisits allowed. `start`: the inference
     requester the result returns to (None for fine-tuning); `edges`: whether
-    edge servers may join the chain.
+    edge servers may join the chain. `budget` is checked per layer (`OutOfTime`).
     """
     n = table.n_units
     nodes = [x.id for x in scenario.nodes if edges or x.kind == "client"]
@@ -101,6 +103,8 @@ def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | 
         if math.isfinite(ret[0]):
             sweep.end[(node, n - 1)], sweep.end_j[(node, n - 1)] = [(ret[0], 0.0)], ret[1]
     for j in range(n - 1, 0, -1):  # only the start holds unit 0: `cheapest_chain` reads it off `end`
+        if budget is not None:
+            budget.check()
         if j < n - 1:
             sweep.hop_layer(j)
         sweep.segment_layer(j)

@@ -13,6 +13,7 @@ from gaisnet_opt.cli.plan_commands import ScenarioArg
 from gaisnet_opt.compare import Comparison, compare, records, records_csv
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, load, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 
@@ -61,10 +62,11 @@ def compare_command(
     except ValidationError as exc:
         raise InputError.from_validation("options", exc) from None
     try:
-        result = compare(sc, obj, time_limit, methods.split(",") if methods else None, seed, clusters,
-                         chain.split(",") if chain else None)
+        result = compare(sc, obj, params=SolveParams(time_limit_s=time_limit, seed=seed),
+                         methods=methods.split(",") if methods else None, clusters=clusters,
+                         chain=chain.split(",") if chain else None)
     except InputError as exc:
-        raise as_flags(exc, {"methods": "--methods"}) from None
+        raise as_flags(exc, {"methods": "--methods", "objective.kind": "--objective"}) from None
     except ValueError as exc:
         raise InputError("options", [("--objective", str(exc))]) from None  # e.g. bottleneck without --chain
     rows = records(result)

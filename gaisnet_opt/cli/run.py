@@ -22,6 +22,7 @@ from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import save, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 
 
@@ -51,7 +52,7 @@ def run_command(
                   f"{len(scenario.edges)} edge server(s), {len(scenario.d2d)} D2D links, "
                   f"{len(scenario.data_sources)} data sources, {len(scenario.requesters)} requests; "
                   f"profile {scenario.profile.name} ({scenario.profile.provenance.method})")
-    comparison = compare(scenario, Objective(), time_limit, seed=seed, clusters=clusters)
+    comparison = compare(scenario, Objective(), params=SolveParams(time_limit_s=time_limit, seed=seed), clusters=clusters)
     console.print(comparison_table(comparison))
     best = _best(comparison.rows)
     plan = best.result.plan
