@@ -21,7 +21,7 @@ from gaisnet_opt.scenario import Scenario
 def comparison_table(c: Comparison) -> Table:
     bound = "none proven" if c.best_bound is None else f"{c.best_bound:.6g} ({c.bound_from})"
     t = Table(title=f"{c.objective.kind}: gaps to the best bound, {bound}")
-    cols = [("method", None, None), ("status", None, None), ("objective", "objective", 1.0),
+    cols: list[tuple[str, str | None, float]] = [("method", None, 1.0), ("status", None, 1.0), ("objective", "objective", 1.0),
             ("gap %", "gap_to_best_bound", 0.01), ("time s", "time_s", 1.0), ("latency s", "latency_s", 1.0),
             ("energy J", "energy_j", 1.0), ("comm MB", "comm_bytes", 1e6), ("memory GB", "memory_bytes", 1e9)]
     for label, *_ in cols:
@@ -33,7 +33,7 @@ def comparison_table(c: Comparison) -> Table:
                 cells.append(str(rec[label]))
             else:
                 v = rec[key]
-                cells.append("—" if v is None else f"{v / scale:,.4g}")
+                cells.append("—" if not isinstance(v, int | float) else f"{v / scale:,.4g}")
         t.add_row(*cells)
     return t
 
@@ -58,7 +58,7 @@ def compare_command(
 
     sc = load(Scenario, scenario)
     try:
-        obj = Objective(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline)  # type: ignore[arg-type]
+        obj = Objective.model_validate(dict(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline))
     except ValidationError as exc:
         raise InputError.from_validation("options", exc) from None
     try:

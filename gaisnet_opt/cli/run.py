@@ -8,6 +8,7 @@ and draw the plan's map and Gantt chart.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,7 @@ def _best(rows: tuple[ComparisonRow, ...]) -> ComparisonRow:
     if not found:
         raise InputError("scenario", [("(plan)", "no method found a plan: " + "; ".join(
             f"{r.method}: {r.result.reason}" for r in rows))])
-    return min(found, key=lambda r: r.result.objective)
+    return min(found, key=lambda r: r.result.objective if r.result.objective is not None else math.inf)
 
 
 @reports_bad_input

@@ -58,7 +58,7 @@ def split_command(
     sc = load(Scenario, scenario)
     if deadline == 0:
         raise InputError("arguments", [("--deadline", "must be positive")])
-    spec = Objective(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline)  # type: ignore[arg-type]
+    spec = Objective.model_validate(dict(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline))
     result = solve_split(sc, members, cast(ClusterKind, kind), cast(SplitMethod, method), spec,
                          params=SolveParams(time_limit_s=time_limit))
     if out is not None and result.plan is not None:

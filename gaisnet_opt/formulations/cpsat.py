@@ -85,7 +85,7 @@ def build_cpsat(lm: LinearModel, opts: SolverOptions | None = None,
             if hi is not None:
                 model.add(expr <= hi)
     scaled = lm.goal_costed
-    goal = sum((round(c / res) if scaled and lm.binary[v] else round(c)) * x[v] for v, c in lm.goal)
+    goal: cp_model.LinearExprT = sum((round(c / res) if scaled and lm.binary[v] else round(c)) * x[v] for v, c in lm.goal)
     goal += round(lm.goal_constant / res) if scaled else round(lm.goal_constant)
     (model.maximize if lm.maximize else model.minimize)(goal)
     return model, x
