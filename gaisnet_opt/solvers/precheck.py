@@ -58,11 +58,11 @@ def _problem(scenario: Scenario, kind: ClusterKind, start: str, members: dict[st
 
 
 def precheck(scenario: Scenario, min_clusters: int, deadline_s: float | None,
-             budget: Budget | None = None) -> str | None:
+             budget: Budget | None = None, adj: Adjacency | None = None) -> str | None:
     """The first reason the scenario cannot have a plan with `min_clusters` fine-tuning clusters, or None
-    (`budget` checked per start point)."""
+    (`budget` checked per start point; `adj`: the scenario's adjacency if built already)."""
     budget = budget or Budget(None)
-    adj = adjacency(scenario)
+    adj = adj if adj is not None else adjacency(scenario)
     for r in scenario.requesters:
         budget.check()
         why = start_problem(scenario, "inference", r.id, adj)

@@ -128,10 +128,11 @@ def solve(
     if objective.kind == "bottleneck":
         raise InputError("options", [("objective.kind", "bottleneck applies to one chain's split only; use `split`")])
     budget = budget if budget is not None else Budget(params.time_limit_s)
-    if clusters is not None:
-        scenario = with_clusters(scenario, clusters)
-    lo, hi = cluster_range(scenario)
-    ev = Evaluator(scenario, objective, deadline_of(scenario, objective), lo, hi, budget=budget)
+    with budget.phase("setup"):
+        if clusters is not None:
+            scenario = with_clusters(scenario, clusters)
+        lo, hi = cluster_range(scenario)
+        ev = Evaluator(scenario, objective, deadline_of(scenario, objective), lo, hi, budget=budget)
     run = _Run(ev, method, params, {**params.model_dump(), "clusters": clusters}, budget)
     try:
         return _pipeline(run, initial_plan)
@@ -142,7 +143,7 @@ def solve(
 def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
     ev, budget, method, seed = run.ev, run.budget, run.method, run.params.seed
     with budget.phase("precheck"):
-        reason = precheck(ev.scenario, ev.min_clusters, ev.deadline_s, budget)
+        reason = precheck(ev.scenario, ev.min_clusters, ev.deadline_s, budget, ev.adj)
     if reason is not None:
         return run.result("infeasible", reason=f"pre-check: {reason}")
     if method in HEURISTICS:
