@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from provenance import header, write_csv
 
-from gaisnet_opt.compare import compare, records
+from gaisnet_opt.comparison import compare, records
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import write_text
 from gaisnet_opt.params import SolveParams
@@ -170,7 +170,7 @@ def main() -> None:
     lines += [
         f"Latency objective, exactly {args.clusters} fine-tuning clusters plus one inference cluster per request, "
         f"{args.time_limit:g} s per method; exact methods warm-started from the best heuristic. "
-        "Gaps are to the best bound any exact method proved on that instance (`gaisnet_opt.compare`). "
+        "Gaps are to the best bound any exact method proved on that instance (`gaisnet_opt.comparison`). "
         "Regimes: dense (2,500 m² per client) or sparse (10,000 m²) D2D links; heterogeneous (phones, Jetsons, "
         "laptops) or homogeneous (phones) devices; edge server as cooperative node (2 slots) or aggregator only "
         "(0 slots). Rows and raw records: `compare.csv`; figures: `compare_gaps.png` (gap distribution per "

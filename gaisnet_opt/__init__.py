@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from gaisnet_opt.checker import check
-    from gaisnet_opt.compare import compare
+    from gaisnet_opt.comparison import compare
     from gaisnet_opt.cost import round_cost
     from gaisnet_opt.generator import generate
     from gaisnet_opt.params import SolveParams
@@ -43,7 +43,7 @@ _HOME: dict[str, str] = {
     "solve": "gaisnet_opt.solvers.solve",
     "solve_split": "gaisnet_opt.solvers.split",
     "solve_schedule": "gaisnet_opt.schedule.solve",
-    "compare": "gaisnet_opt.compare",
+    "compare": "gaisnet_opt.comparison",
     "check": "gaisnet_opt.checker",
     "round_cost": "gaisnet_opt.cost",
     "generate": "gaisnet_opt.generator",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from gaisnet_opt.cli.common import as_flags, console, reports_bad_input
 from gaisnet_opt.cli.plan_commands import ScenarioArg
-from gaisnet_opt.compare import Comparison, compare, records, records_csv
+from gaisnet_opt.comparison import Comparison, compare, records, records_csv
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, load, write_text
 from gaisnet_opt.params import SolveParams

@@ -18,7 +18,7 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.cli.compare import comparison_table
 from gaisnet_opt.cli.tables import round_table, summary_table, violations_table
-from gaisnet_opt.compare import ComparisonRow, compare, records_csv
+from gaisnet_opt.comparison import ComparisonRow, compare, records_csv
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.generator import generate

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from gaisnet_opt.checker import check
 from gaisnet_opt.cli import app
-from gaisnet_opt.compare import best_bound, compare, records
+from gaisnet_opt.comparison import best_bound, compare, records
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import save
 from gaisnet_opt.params import SolveParams

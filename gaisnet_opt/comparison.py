@@ -1,4 +1,7 @@
-"""Every applicable method on one problem under the same limit, measured against one bound.
+"""Every applicable method on one problem under the same limit, measured against one bound (`compare`).
+
+Named `comparison`, not `compare`: a submodule named like the package's
+`compare` function would replace it on `gaisnet_opt` once imported.
 
 The gap of every row is taken to the same reference: the best bound any exact
 method proved (the largest lower bound when minimizing, the smallest upper
