@@ -54,9 +54,9 @@ def _cpsat(lm: LinearModel, opts: SolverOptions) -> ExactRun:
 
 
 def _milp(lm: LinearModel, opts: SolverOptions) -> ExactRun:
-    from gaisnet_opt.formulations.milp import solve_milp  # Pyomo loads in about a second
+    from gaisnet_opt.formulations.milp import solve_milp  # highspy loads only when asked for
 
-    return solve_milp(lm, opts, "joint")
+    return solve_milp(lm, opts)
 
 
 EXACT: dict[str, Callable[[LinearModel, SolverOptions], ExactRun]] = {"cpsat": _cpsat, "milp": _milp}

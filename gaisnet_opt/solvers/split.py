@@ -60,7 +60,7 @@ def _milp(inst: SplitInstance, opts: SolverOptions, params: dict[str, Any]) -> S
     from gaisnet_opt.formulations.milp import solve_milp
 
     model = formulate_split(inst)
-    return _outcome(model, solve_milp(model.rows, opts, "split"))
+    return _outcome(model, solve_milp(model.rows, opts))
 
 
 def _cpsat(inst: SplitInstance, opts: SolverOptions, params: dict[str, Any]) -> SplitOutcome:
