@@ -37,7 +37,7 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int,
     cheapest sources' bounds. Requests count only when there are at most
     `REQUEST_FLOORS` of them (else they are left out: still a bound). Each
     start point's bounds are the least over the servers it may be served by
-    (`server_choices`). `budget` is checked per start point and sweep layer (`OutOfTime`).
+    (`server_choices`). `budget` is checked per start point and sweep node (`OutOfTime`).
     """
     adj = adjacency(scenario)
     slots = sum(e.slots for e in scenario.edges)
