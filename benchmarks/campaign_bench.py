@@ -39,6 +39,7 @@ from gaisnet_opt.campaign.spec import CampaignSpec, ValidatorSettings
 from gaisnet_opt.campaign.world import build_world
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.io import write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plotting.campaign import plot_campaign, plot_front
 from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.result import Objective
@@ -113,7 +114,7 @@ def exact_rows(series: list[dict[str, Any]], rounds: Sequence[int]) -> list[dict
     out = []
     for row in (r for r in series if r["round"] in rounds):
         scn = _served_only(row)
-        res = solve_exact(scn, "cpsat", Objective(), EXACT_LIMIT_S, seed=0)
+        res = solve_exact(scn, "cpsat", Objective(), SolveParams(time_limit_s=EXACT_LIMIT_S, seed=0))
         bound = res.bound if res.bound is not None else float("nan")
         out.append({"round": str(row["round"]), "warm local search s": f"{row['seconds']:.3f}",
                     "warm latency s": f"{row['latency_s']:.5f}", "CP-SAT s": f"{res.time_s:.2f}",
@@ -248,7 +249,8 @@ def main() -> None:
     exact = exact_rows(warm, EXACT_ROUNDS if not args.quick else (1,))
     stability = stability_rows(specs[args.clients])
     planner_s = time.perf_counter() - t0
-    fronts = {n: epsilon_front(campaign_round(specs[n][0], "A", 1), 3 if args.quick else 6, "cpsat", 30.0)
+    fronts = {n: epsilon_front(campaign_round(specs[n][0], "A", 1), 3 if args.quick else 6, "cpsat",
+                                 params=SolveParams(time_limit_s=30.0))
               for n in (30, args.clients)}
     per_seed, means, verdicts = campaign_tables(results, variants)
     write_csv(RESULTS / "campaign.csv", per_seed)

@@ -18,9 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from provenance import header, write_csv
 
-from gaisnet_opt.compare import compare, records
+from gaisnet_opt.comparison import compare, records
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plotting.figure_io import axes_for, save_figure
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.solve import solve
@@ -68,7 +69,8 @@ def run_suites(quick: bool, time_limit: float, clusters: int) -> list[dict]:
     rows = []
     for suite, regime, n, seed in suites(quick):
         scenario = regime.generate(n, seed)
-        comparison = compare(scenario, Objective(), time_limit, (*EXACT, *HEURISTICS), seed=seed, clusters=clusters)
+        comparison = compare(scenario, Objective(), methods=(*EXACT, *HEURISTICS), clusters=clusters,
+                             params=SolveParams(time_limit_s=time_limit, seed=seed))
         for rec in records(comparison):
             rows.append({"suite": suite, "regime": str(regime), "clients": n, "seed": seed,
                          "best_bound": comparison.best_bound, **rec})
@@ -82,7 +84,7 @@ def anytime(n: int, seed: int, limits: tuple[float, ...], clusters: int) -> list
     out = []
     for method in EXACT:
         for limit in limits:
-            r = solve(scenario, method, time_limit_s=limit, seed=seed, clusters=clusters, warm_start=False)
+            r = solve(scenario, method, clusters=clusters, params=SolveParams(time_limit_s=limit, seed=seed, warm_start=False))
             out.append({"clients": n, "seed": seed, "method": method, "time_limit_s": limit, "status": r.status,
                         "objective": r.objective, "bound": r.bound, "time_s": r.time_s})
     return out
@@ -168,7 +170,7 @@ def main() -> None:
     lines += [
         f"Latency objective, exactly {args.clusters} fine-tuning clusters plus one inference cluster per request, "
         f"{args.time_limit:g} s per method; exact methods warm-started from the best heuristic. "
-        "Gaps are to the best bound any exact method proved on that instance (`gaisnet_opt.compare`). "
+        "Gaps are to the best bound any exact method proved on that instance (`gaisnet_opt.comparison`). "
         "Regimes: dense (2,500 m² per client) or sparse (10,000 m²) D2D links; heterogeneous (phones, Jetsons, "
         "laptops) or homogeneous (phones) devices; edge server as cooperative node (2 slots) or aggregator only "
         "(0 slots). Rows and raw records: `compare.csv`; figures: `compare_gaps.png` (gap distribution per "

@@ -22,6 +22,7 @@ from pathlib import Path
 from provenance import write_csv
 
 from gaisnet_opt.io import write_text
+from gaisnet_opt.params import SolveParams
 
 HEURISTICS = ("random", "largest-first", "roomiest-first", "fastest-first", "local")
 EXACT = ("cpsat", "milp")
@@ -58,8 +59,7 @@ def one(n: int, method: str, time_limit: float) -> dict:
     exact = base in EXACT
     limit = time_limit if exact else HEURISTIC_TIME
     cand = CANDIDATES.get(n) if exact else None
-    r = solve(scenario, method=base, clusters=CLUSTERS[n], time_limit_s=limit, candidates=cand,
-              stop_at_floor=method not in MODEL_ONLY)
+    r = solve(scenario, method=base, clusters=CLUSTERS[n], params=SolveParams(time_limit_s=limit, candidates=cand, stop_at_floor=method not in MODEL_ONLY))
     wall = time.perf_counter() - t0
     return dict(
         clients=n, clusters=CLUSTERS[n], method=method, candidates=cand or "", time_limit_s=limit, status=r.status,

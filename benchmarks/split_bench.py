@@ -28,6 +28,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.instances.split_instance import SplitInstance
 from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.io import write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.profile import ModelProfile
 from gaisnet_opt.profilers.closed_form import closed_form_profile
 from gaisnet_opt.profilers.config import VitConfig
@@ -103,7 +104,7 @@ def measure(sweep: str, model: str, length: int, objective: Objective, repeats: 
     dp = solve_split(s, chain, "finetune", "dp", objective)
     exact = {}
     for method in ("milp", "cpsat"):
-        r = solve_split(s, chain, "finetune", method, objective, time_limit_s=SOLVER_TIME_LIMIT_S)
+        r = solve_split(s, chain, "finetune", method, objective, params=SolveParams(time_limit_s=SOLVER_TIME_LIMIT_S))
         if r.objective is None or dp.objective is None:
             agree = "both infeasible" if r.status == dp.status == "infeasible" else "-"
         else:

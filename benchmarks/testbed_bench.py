@@ -28,6 +28,7 @@ from gaisnet_opt.cost import resolve_server
 from gaisnet_opt.generator import generate
 from gaisnet_opt.host import host_description, package_versions
 from gaisnet_opt.io import load, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.plotting.figure_io import save_figure
 from gaisnet_opt.plotting.validation import plot_timelines
@@ -100,8 +101,8 @@ def plans(iters: int) -> list[tuple[str, str, Scenario, Plan]]:
     out = []
     for key, (clients, seed, slots) in SCENARIOS.items():
         s = scenario_of(clients, seed, slots, iters)
-        results = {"greedy": solve_best_effort(s, clusters=2), "local": solve(s, method="local", time_limit_s=5),
-                   "cpsat": solve(s, method="cpsat", time_limit_s=30)}
+        results = {"greedy": solve_best_effort(s, clusters=2), "local": solve(s, method="local", params=SolveParams(time_limit_s=5)),
+                   "cpsat": solve(s, method="cpsat", params=SolveParams(time_limit_s=30))}
         out += [(f"{key}-{name}", key, s, _feasible(result, f"{key} {name}")) for name, result in results.items()]
         if slots:
             out.append((f"{key}-edge-mid-chain", key, s, edge_mid_chain(s, out[-1][3])))

@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.instances.joint_table import JointTable
 
 State = tuple[str, int]
@@ -102,12 +103,14 @@ def _backward(t: JointTable, lay: _Layers) -> tuple[dict[State, Cost], dict[Stat
     return begin, end
 
 
-def arc_bounds(t: JointTable) -> ArcBounds:
-    """Both sweeps per start, joined at each arc: before it + the arc + after it."""
+def arc_bounds(t: JointTable, budget: Budget | None = None) -> ArcBounds:
+    """Both sweeps per start, joined at each arc: before it + the arc + after it (`budget` checked per start)."""
     inf = math.inf
     out = ArcBounds([inf] * len(t.segs), [inf] * len(t.segs), [inf] * len(t.hops), [inf] * len(t.hops),
                     [inf] * len(t.starts), [inf] * len(t.starts))
     for s, lay in enumerate(_layers(t)):
+        if budget is not None:
+            budget.check()
         f_begin, f_end = _forward(t, lay, t.starts[s].node)
         b_begin, b_end = _backward(t, lay)
         for i, (secs, joules) in lay.seg_cost.items():

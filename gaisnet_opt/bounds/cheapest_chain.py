@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.instances.candidates import Adjacency
 from gaisnet_opt.instances.split_table import SplitTable
 from gaisnet_opt.scenario import Scenario
@@ -54,11 +55,18 @@ class _Sweep:
     end_j: dict[State, float]
     begin: dict[State, Front]
     begin_j: dict[State, float]
+    budget: Budget | None = None
+    """Checked per node: a node's first layer builds its segment table (a second at 500 clients, all nodes)."""
+
+    def check(self) -> None:
+        if self.budget is not None:
+            self.budget.check()
 
     def hop_layer(self, j: int) -> None:
         """Ends at unit j: hand unit j's output on to a neighbour that begins at j + 1."""
         allowed, it = set(self.nodes), self.table.iterations
         for node in self.nodes:
+            self.check()
             labels, joules = [], math.inf
             for m, _ in self.adj.get(node, ()):
                 if (m, j + 1) in self.begin and m != self.start and m in allowed:
@@ -74,6 +82,7 @@ class _Sweep:
         """Begins at unit j: hold units j..l on the node, then go on from its end at l."""
         n, it = self.table.n_units, self.table.iterations
         for node in self.nodes:
+            self.check()
             seg = self.table.segments(node)
             labels, joules = [], math.inf
             for l in range(j, n):
@@ -85,18 +94,20 @@ class _Sweep:
                 self.begin[(node, j)], self.begin_j[(node, j)] = pareto(labels), joules
 
 
-def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool) -> ToHead:
+def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool,
+            budget: Budget | None = None) -> ToHead:
     """Lower bounds from "node n holds units up to l" to the head, over the whole graph.
 
     A backward sweep over (node, unit) states along every link with memory
     and server links respected and revisits allowed. `start`: the inference
     requester the result returns to (None for fine-tuning); `edges`: whether
-    edge servers may join the chain.
+    edge servers may join the chain. `budget` is checked per node of each layer (`OutOfTime`).
     """
     n = table.n_units
     nodes = [x.id for x in scenario.nodes if edges or x.kind == "client"]
-    sweep = _Sweep(table, adj, nodes, start, {}, {}, {}, {})
+    sweep = _Sweep(table, adj, nodes, start, {}, {}, {}, {}, budget)
     for node in nodes:
+        sweep.check()
         ret = table.return_hop(node, start) if start is not None else (0.0, 0.0)
         if math.isfinite(ret[0]):
             sweep.end[(node, n - 1)], sweep.end_j[(node, n - 1)] = [(ret[0], 0.0)], ret[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from gaisnet_opt.bounds.cheapest_chain import ToHead, cheapest_chain, to_head
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.instances.candidates import adjacency, server_choices
 from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.plan import ClusterKind
@@ -26,7 +27,8 @@ StartBound = tuple[ClusterKind, tuple[float, float], tuple[float, float]]
 """A start point's kind and its (seconds, joules) bounds with and without an edge server in the chain."""
 
 
-def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[float, float]:
+def floors(scenario: Scenario, cache: TableCache, min_clusters: int,
+           budget: Budget | None = None) -> tuple[float, float]:
     """Lower bounds on any plan's round latency and energy.
 
     Latency: the smallest z such that every request and `min_clusters`
@@ -35,7 +37,7 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     cheapest sources' bounds. Requests count only when there are at most
     `REQUEST_FLOORS` of them (else they are left out: still a bound). Each
     start point's bounds are the least over the servers it may be served by
-    (`server_choices`).
+    (`server_choices`). `budget` is checked per start point and sweep node (`OutOfTime`).
     """
     adj = adjacency(scenario)
     slots = sum(e.slots for e in scenario.edges)
@@ -47,6 +49,8 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
     sweeps: dict[tuple[int, str | None, bool], ToHead] = {}
     bounds: list[StartBound] = []
     for kind, start in starts:
+        if budget is not None:
+            budget.check()
         ret = start if kind == "inference" else None  # fine-tuning clusters on one server share table and sweeps
         both = [(math.inf, math.inf), (math.inf, math.inf)]  # with and without an edge server in the chain
         for server in server_choices(scenario, kind, start, cache):
@@ -54,7 +58,7 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[fl
             for i, edges in enumerate((True, False)):
                 key = (id(table), ret, edges)
                 if key not in sweeps:
-                    sweeps[key] = to_head(scenario, table, adj, ret, edges)
+                    sweeps[key] = to_head(scenario, table, adj, ret, edges, budget)
                 secs, joules = cheapest_chain(table, start, sweeps[key])
                 both[i] = (min(both[i][0], secs), min(both[i][1], joules))
         bounds.append((kind, both[0], both[1]))

@@ -15,6 +15,7 @@ import math
 from collections import defaultdict
 
 from gaisnet_opt.bounds.arc_bounds import arc_bounds
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.instances.joint_table import JHop, JointTable, JSeg, reachable_arcs
 from gaisnet_opt.result import Objective
 
@@ -23,7 +24,7 @@ SLACK = 1e-9
 
 
 def pruned(t: JointTable, objective: Objective, upper: float | None, deadline_s: float | None,
-           min_clusters: int) -> JointTable:
+           min_clusters: int, budget: Budget | None = None) -> JointTable:
     """The table without arcs every chain through which misses the deadline or costs more than `upper`.
 
     `upper` is the objective value of a feasible plan (latency, energy or
@@ -31,9 +32,10 @@ def pruned(t: JointTable, objective: Objective, upper: float | None, deadline_s:
     bounds are lower bounds (additive parts along the cheapest path through
     the arc, one member's delivery and upload for the maxima; for energy, the
     other clusters' cheapest chains are added: every request's and the
-    cheapest `min_clusters` fine-tuning ones).
+    cheapest `min_clusters` fine-tuning ones). `budget` is checked as it goes (`OutOfTime`).
     """
-    th = arc_bounds(t)
+    budget = budget or Budget(None)
+    th = arc_bounds(t, budget)
     slack = lambda v: v * (1 + SLACK) + 1e-12
     others = _others(t, th.start_j, min_clusters)
     kind = objective.kind
@@ -50,14 +52,17 @@ def pruned(t: JointTable, objective: Objective, upper: float | None, deadline_s:
     segs: defaultdict[int, list[JSeg]] = defaultdict(list)
     hops: defaultdict[int, list[JHop]] = defaultdict(list)
     for i, sg in enumerate(t.segs):
+        budget.tick()
         if keep(sg.start, th.seg_s[i], th.seg_j[i]):
             segs[sg.start].append(sg)
     for i, hp in enumerate(t.hops):
+        budget.tick()
         if keep(hp.start, th.hop_s[i], th.hop_j[i]):
             hops[hp.start].append(hp)
     kept_segs: list[JSeg] = []
     kept_hops: list[JHop] = []
     for s, st in enumerate(t.starts):
+        budget.check()
         a, b = reachable_arcs(segs[s], hops[s], st.node, t.n_units)
         kept_segs += a
         kept_hops += b

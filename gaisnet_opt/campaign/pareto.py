@@ -25,6 +25,7 @@ from gaisnet_opt.campaign.planner import Method, solve_exact
 from gaisnet_opt.campaign.spec import CampaignSpec
 from gaisnet_opt.campaign.world import build_world
 from gaisnet_opt.cost import round_cost
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import InferenceRequest, Scenario
@@ -46,28 +47,29 @@ class FrontPoint:
     plan: Plan
 
 
-def _point(scenario: Scenario, objective: Objective, method: Method, time_limit: float, seed: int) -> FrontPoint | None:
-    res = solve_exact(scenario, method, objective, time_limit, seed)
+def _point(scenario: Scenario, objective: Objective, method: Method, params: SolveParams) -> FrontPoint | None:
+    res = solve_exact(scenario, method, objective, params)
     if res.plan is None:
         return None
     cost = round_cost(scenario, res.plan)
     return FrontPoint(objective.deadline_s, objective.kind, cost.latency_s, cost.energy_j, res.status, res.time_s, res.plan)
 
 
-def epsilon_front(scenario: Scenario, points: int = 6, method: Method = "cpsat", time_limit: float = 10.0,
-                  seed: int = 0) -> list[FrontPoint]:
-    """Every solve of the ε-constraint sweep, fastest end first (at most `points` of them, at least the two ends)."""
-    fast = _point(scenario, Objective(kind="latency"), method, time_limit, seed)
-    frugal = _point(scenario, Objective(kind="energy"), method, time_limit, seed)
+def epsilon_front(scenario: Scenario, points: int = 6, method: Method = "cpsat", *,
+                  params: SolveParams = SolveParams(time_limit_s=10.0)) -> list[FrontPoint]:
+    """Every solve of the ε-constraint sweep, fastest end first (at most `points` of them, at least the two ends;
+    each solve gets `params`)."""
+    fast = _point(scenario, Objective(kind="latency"), method, params)
+    frugal = _point(scenario, Objective(kind="energy"), method, params)
     ends = [p for p in (fast, frugal) if p is not None]
     if fast is None or frugal is None or frugal.latency_s <= fast.latency_s:
         return ends
     lo, hi = fast.latency_s, frugal.latency_s
-    fast = _point(scenario, Objective(kind="energy", deadline_s=lo * (1 + DEADLINE_SLACK)), method, time_limit, seed) or fast
+    fast = _point(scenario, Objective(kind="energy", deadline_s=lo * (1 + DEADLINE_SLACK)), method, params) or fast
     inner = []
     for k in range(1, max(2, points) - 1):
         deadline = lo + (hi - lo) * k / (max(2, points) - 1)
-        p = _point(scenario, Objective(kind="energy", deadline_s=deadline), method, time_limit, seed)
+        p = _point(scenario, Objective(kind="energy", deadline_s=deadline), method, params)
         if p is not None:
             inner.append(p)
     return [fast, *inner, frugal]

@@ -11,15 +11,13 @@ clusters (a cluster belongs to its start point's domain), and the migration
 a plan needs (its `penalty`: air time and joules of the units it moves)
 is added, weighted by `stability`.
 
-At merge with the restructured solver (keyword-only `SolveParams`, a warm
-start `solve(..., initial_plan=)`, a wall-clock limit): `solve_exact` passes
-its arguments as `SolveParams`, nothing else. `replan` may hand a re-plan of
-one domain without stability to `solve(..., initial_plan=)`; with several
-domains or a stability weight it keeps driving `Evaluator` and
-`local_search` itself, because the domain counts and the migration term are
-scored by `CampaignEvaluator`. What it reads from `solvers.heuristics` is
-its import list: `Builder`, `Evaluated`, `Evaluator`, `as_plan`,
-`deadline_of`, `grow`, `local_search`, `nearest`.
+`solve_exact` is `solve` with the campaign's `SolveParams` (one wall-clock
+limit for the whole call) and, optionally, the last round's plan as
+`initial_plan`. `replan` keeps driving `Evaluator` and `local_search`
+itself, because the domain counts and the migration term are scored by
+`CampaignEvaluator`. What it reads from the solvers is its import list:
+`Builder`, `Evaluated`, `Evaluator`, `as_plan`, `deadline_of`, `grow`,
+`local_search`, `nearest`.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from gaisnet_opt.campaign.network import with_service
 from gaisnet_opt.campaign.repair import Carried, carry
 from gaisnet_opt.checker import check
 from gaisnet_opt.cost import cluster_cost
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import Cluster, Plan
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
@@ -225,7 +224,7 @@ def _grow_finetune(start: _Start, domain_of: Mapping[str, str], wanted: Mapping[
                 have += 1
 
 
-def solve_exact(scenario: Scenario, method: Method, objective: Objective, time_limit: float, seed: int = 0,
-                clusters: int | None = None) -> SolveResult:
-    """`gaisnet_opt.solvers.solve.solve` as it is (a cold start: it takes no previous plan)."""
-    return solve(scenario, method, objective, time_limit_s=time_limit, seed=seed, clusters=clusters)
+def solve_exact(scenario: Scenario, method: Method, objective: Objective, params: SolveParams = SolveParams(),
+                clusters: int | None = None, initial_plan: Plan | None = None) -> SolveResult:
+    """`gaisnet_opt.solvers.solve.solve` as it is; `initial_plan` (the last round's) warm-starts it."""
+    return solve(scenario, method, objective, params=params, clusters=clusters, initial_plan=initial_plan)

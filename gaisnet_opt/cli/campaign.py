@@ -15,6 +15,7 @@ from gaisnet_opt.campaign.spec import POLICY_NAMES, CampaignSpec, PolicyName
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import dumps, parse_as, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def front_command(
         if domain is not None and domain not in names:
             raise InputError("front", [("--domain", f"'{domain}' is not a domain ({', '.join(names)})")])
         scenario = campaign_round(doc, domain or names[0], round_)
-    found = epsilon_front(scenario, points, cast(Method, method), time_limit, seed)
+    found = epsilon_front(scenario, points, cast(Method, method), params=SolveParams(time_limit_s=time_limit, seed=seed))
     front = {id(p) for p in nondominated(found)}
     table = Table(title=f"{scenario.name}: least energy under a round-latency deadline ({method})")
     for col in ("deadline s", "latency s", "energy J", "status", "solve s", "on the front"):

@@ -10,9 +10,10 @@ from rich.table import Table
 
 from gaisnet_opt.cli.common import as_flags, console, reports_bad_input
 from gaisnet_opt.cli.plan_commands import ScenarioArg
-from gaisnet_opt.compare import Comparison, compare, records, records_csv
+from gaisnet_opt.comparison import Comparison, compare, records, records_csv
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, load, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 
@@ -20,7 +21,7 @@ from gaisnet_opt.scenario import Scenario
 def comparison_table(c: Comparison) -> Table:
     bound = "none proven" if c.best_bound is None else f"{c.best_bound:.6g} ({c.bound_from})"
     t = Table(title=f"{c.objective.kind}: gaps to the best bound, {bound}")
-    cols = [("method", None, None), ("status", None, None), ("objective", "objective", 1.0),
+    cols: list[tuple[str, str | None, float]] = [("method", None, 1.0), ("status", None, 1.0), ("objective", "objective", 1.0),
             ("gap %", "gap_to_best_bound", 0.01), ("time s", "time_s", 1.0), ("latency s", "latency_s", 1.0),
             ("energy J", "energy_j", 1.0), ("comm MB", "comm_bytes", 1e6), ("memory GB", "memory_bytes", 1e9)]
     for label, *_ in cols:
@@ -32,7 +33,7 @@ def comparison_table(c: Comparison) -> Table:
                 cells.append(str(rec[label]))
             else:
                 v = rec[key]
-                cells.append("—" if v is None else f"{v / scale:,.4g}")
+                cells.append("—" if not isinstance(v, int | float) else f"{v / scale:,.4g}")
         t.add_row(*cells)
     return t
 
@@ -57,14 +58,15 @@ def compare_command(
 
     sc = load(Scenario, scenario)
     try:
-        obj = Objective(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline)  # type: ignore[arg-type]
+        obj = Objective.model_validate(dict(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline))
     except ValidationError as exc:
         raise InputError.from_validation("options", exc) from None
     try:
-        result = compare(sc, obj, time_limit, methods.split(",") if methods else None, seed, clusters,
-                         chain.split(",") if chain else None)
+        result = compare(sc, obj, params=SolveParams(time_limit_s=time_limit, seed=seed),
+                         methods=methods.split(",") if methods else None, clusters=clusters,
+                         chain=chain.split(",") if chain else None)
     except InputError as exc:
-        raise as_flags(exc, {"methods": "--methods"}) from None
+        raise as_flags(exc, {"methods": "--methods", "objective.kind": "--objective"}) from None
     except ValueError as exc:
         raise InputError("options", [("--objective", str(exc))]) from None  # e.g. bottleneck without --chain
     rows = records(result)

@@ -8,6 +8,7 @@ and draw the plan's map and Gantt chart.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +18,12 @@ from gaisnet_opt.checker import check
 from gaisnet_opt.cli.common import console, reports_bad_input
 from gaisnet_opt.cli.compare import comparison_table
 from gaisnet_opt.cli.tables import round_table, summary_table, violations_table
-from gaisnet_opt.compare import ComparisonRow, compare, records_csv
+from gaisnet_opt.comparison import ComparisonRow, compare, records_csv
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import save, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 
 
@@ -31,7 +33,7 @@ def _best(rows: tuple[ComparisonRow, ...]) -> ComparisonRow:
     if not found:
         raise InputError("scenario", [("(plan)", "no method found a plan: " + "; ".join(
             f"{r.method}: {r.result.reason}" for r in rows))])
-    return min(found, key=lambda r: r.result.objective)
+    return min(found, key=lambda r: r.result.objective if r.result.objective is not None else math.inf)
 
 
 @reports_bad_input
@@ -51,7 +53,7 @@ def run_command(
                   f"{len(scenario.edges)} edge server(s), {len(scenario.d2d)} D2D links, "
                   f"{len(scenario.data_sources)} data sources, {len(scenario.requesters)} requests; "
                   f"profile {scenario.profile.name} ({scenario.profile.provenance.method})")
-    comparison = compare(scenario, Objective(), time_limit, seed=seed, clusters=clusters)
+    comparison = compare(scenario, Objective(), params=SolveParams(time_limit_s=time_limit, seed=seed), clusters=clusters)
     console.print(comparison_table(comparison))
     best = _best(comparison.rows)
     plan = best.result.plan

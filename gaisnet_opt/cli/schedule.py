@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -89,7 +89,7 @@ def _policies(inst: ScheduleInstance, policy: str) -> tuple[Policy, ...]:
         raise InputError("schedule", [("--policy", f"unknown policy '{policy}' (one of {', '.join(POLICIES)}, {ALL})")])
     if policy not in applicable_policies(inst):
         raise InputError(inst.name, [("forecast", f"policy '{policy}' plans on a forecast; this instance has none")])
-    return (cast(Policy, policy),)
+    return (policy,)
 
 
 def _print(inst: ScheduleInstance, comparison: PolicyComparison, seed: int) -> None:

@@ -18,6 +18,8 @@ from gaisnet_opt.cli.tables import round_table, summary_table
 from gaisnet_opt.cost import round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, dumps, load, parse_as, save, write_text
+from gaisnet_opt.params import DEFAULT_MAX_ARCS, SolveParams
+from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
 
@@ -61,6 +63,8 @@ def solve_command(
     seed: Annotated[int, typer.Option(help="solver and heuristic seed")] = 0,
     gap: Annotated[float, typer.Option(min=0.0, help="relative gap at which exact methods stop")] = 1e-6,
     candidates: Annotated[int | None, typer.Option(min=1, help="exact methods: at most this many candidate clients per cluster (restricts the model)")] = None,
+    max_arcs: Annotated[int, typer.Option("--max-arcs", min=0, help="exact methods: cap on the model's segments and hops, bounds memory (0: no cap)")] = DEFAULT_MAX_ARCS,
+    initial_plan: Annotated[str | None, typer.Option("--initial-plan", help="warm-start from this plan (.json/.yaml), e.g. the last round's")] = None,
     log: Annotated[str | None, typer.Option("--log", help="write the solver's own log to this file")] = None,
     no_warm_start: Annotated[bool, typer.Option("--no-warm-start", help="do not warm-start exact methods from the heuristics")] = False,
     out: Annotated[str | None, typer.Option("-o", "--out", help="write the plan here (.json/.yaml, - for stdout)")] = None,
@@ -77,8 +81,12 @@ def solve_command(
             raise InputError("options", [("--log", f"cannot write {log}: {exc.strerror or exc}")]) from None
     spec = parse_as(Objective, dict(kind=objective.value, alpha=alpha, beta=beta, deadline_s=deadline,
                                     coverage_of=coverage_of.value), "options")
-    result = solve(sc, method=method.value, objective=spec, time_limit_s=time_limit, threads=threads, seed=seed,
-                   rel_gap=gap, warm_start=not no_warm_start, log_file=log, clusters=clusters, candidates=candidates)
+    params = parse_as(SolveParams, dict(time_limit_s=time_limit, threads=threads, seed=seed, rel_gap=gap,
+                                        warm_start=not no_warm_start, log_file=log, candidates=candidates,
+                                        max_arcs=max_arcs or None), "options")
+    initial = load(Plan, initial_plan) if initial_plan is not None else None
+    result = solve(sc, method=method.value, objective=spec, params=params, clusters=clusters,
+                   initial_plan=initial)
     if out is not None and result.plan is not None:
         save(result.plan, out)
     if as_json or scenario == STDIO:
@@ -97,7 +105,7 @@ def _print(scenario: Scenario, result: SolveResult, console: Console) -> None:
     unit = {"latency": "s", "energy": "J", "weighted": "", "coverage": result.objective_spec.coverage_of}
     console.print(f"[bold]{result.method}[/]: {result.status}, objective {fmt(result.objective)} "
                   f"{unit[result.objective_spec.kind]}, bound {fmt(result.bound)}, gap {fmt(result.gap)}, "
-                  f"{result.time_s:.2f} s")
+                  f"{result.time_s:.2f} s" + (" (restricted model)" if result.restricted else ""))
     if result.reason:
         console.print(f"reason: {result.reason}", highlight=False)
     if result.plan is not None:

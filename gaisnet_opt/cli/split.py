@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import Annotated, cast, get_args
 
 import typer
 from rich.console import Console
@@ -13,10 +13,11 @@ from gaisnet_opt.cli.common import console, err_console, reports_bad_input
 from gaisnet_opt.cost import ClusterCost, cluster_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import STDIO, dumps, load, save, write_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
-from gaisnet_opt.solvers.split import METHODS, solve_split
+from gaisnet_opt.solvers.split import METHODS, SplitMethod, solve_split
 
 OBJECTIVES = ("latency", "energy", "weighted", "bottleneck")
 EXIT_NO_PLAN = 1
@@ -43,7 +44,7 @@ def split_command(
     alpha: Annotated[float, typer.Option(min=0, help="weighted: weight of latency (per s)")] = 1.0,
     beta: Annotated[float, typer.Option(min=0, help="weighted: weight of energy (per J)")] = 1.0,
     deadline: Annotated[float | None, typer.Option(min=0, help="latency deadline in s (default: the service's)")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0, help="seconds for milp/cpsat")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0, help="seconds for the whole split (default: no limit)")] = None,
     out: Annotated[str | None, typer.Option("-o", "--out", help="write the plan (.json/.yaml) here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the SolveResult as JSON")] = False,
 ) -> None:
@@ -57,8 +58,9 @@ def split_command(
     sc = load(Scenario, scenario)
     if deadline == 0:
         raise InputError("arguments", [("--deadline", "must be positive")])
-    spec = Objective(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline)  # type: ignore[arg-type]
-    result = solve_split(sc, members, kind, method, spec, time_limit)  # type: ignore[arg-type]
+    spec = Objective.model_validate(dict(kind=objective, alpha=alpha, beta=beta, deadline_s=deadline))
+    result = solve_split(sc, members, cast(ClusterKind, kind), cast(SplitMethod, method), spec,
+                         params=SolveParams(time_limit_s=time_limit))
     if out is not None and result.plan is not None:
         save(result.plan, out)
     if as_json and out != STDIO:

@@ -37,9 +37,12 @@ def resolution(lm: LinearModel) -> float:
     return top / SCALE or 1.0
 
 
-def tolerance(lm: LinearModel) -> float:
-    """How far a solution's true value may be from its scaled value (objective units)."""
-    return 0.5 * lm.rounding.goal_terms * resolution(lm) if lm.goal_costed else 0.0
+def tolerance(lm: LinearModel, res: float | None = None) -> float:
+    """How far a solution's true value may be from its scaled value (objective units); `res`: `resolution(lm)`
+    if known already (it reads every costed coefficient)."""
+    if not lm.goal_costed:
+        return 0.0
+    return 0.5 * lm.rounding.goal_terms * (resolution(lm) if res is None else res)
 
 
 def deadline_slack(lm: LinearModel) -> float:
@@ -58,9 +61,11 @@ def _bounds(lm: LinearModel, group: str, row: LinearRow, res: float) -> tuple[in
     return lo, hi
 
 
-def build_cpsat(lm: LinearModel) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
-    """The CP-SAT model and its variables, in `lm`'s order."""
-    res = resolution(lm)
+def build_cpsat(lm: LinearModel, opts: SolverOptions | None = None,
+                res: float | None = None) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
+    """The CP-SAT model and its variables, in `lm`'s order (`opts`' budget checked per row; `res`: as in `tolerance`)."""
+    tick = opts.tick if opts is not None else lambda: None
+    res = resolution(lm) if res is None else res
     model = cp_model.CpModel()
     x: list[cp_model.IntVar] = []
     for i, name in enumerate(lm.names):
@@ -71,6 +76,7 @@ def build_cpsat(lm: LinearModel) -> tuple[cp_model.CpModel, list[cp_model.IntVar
     for group, rows in lm.groups.items():
         costed = group in lm.costed
         for row in rows:
+            tick()
             # figures scale; auxiliaries (already in resolution units) and counts keep their ±1
             expr = sum((round(c / res) if costed and lm.binary[v] else round(c)) * x[v] for v, c in row.terms)
             lo, hi = _bounds(lm, group, row, res)
@@ -79,7 +85,7 @@ def build_cpsat(lm: LinearModel) -> tuple[cp_model.CpModel, list[cp_model.IntVar
             if hi is not None:
                 model.add(expr <= hi)
     scaled = lm.goal_costed
-    goal = sum((round(c / res) if scaled and lm.binary[v] else round(c)) * x[v] for v, c in lm.goal)
+    goal: cp_model.LinearExprT = sum((round(c / res) if scaled and lm.binary[v] else round(c)) * x[v] for v, c in lm.goal)
     goal += round(lm.goal_constant / res) if scaled else round(lm.goal_constant)
     (model.maximize if lm.maximize else model.minimize)(goal)
     return model, x
@@ -89,12 +95,12 @@ def solve_cpsat(lm: LinearModel, opts: SolverOptions) -> ExactRun:
     """Solve with CP-SAT under `opts` (presolve off, see `cpsat_run`); values and bound back in objective units."""
     if (broken := lm.empty_row_broken()) is not None:
         return ExactRun("infeasible", None, None, detail=f"a {broken} row has no variable left")
-    model, x = build_cpsat(lm)
     res = resolution(lm)
+    model, x = build_cpsat(lm, opts, res)
     if opts.hint is not None:
         for i, v in enumerate(opts.hint):
             model.add_hint(x[i], round(v) if lm.binary[i] else math.ceil(v / res))
-    solver = new_solver(opts.threads, opts.seed, opts.time_limit_s)
+    solver = new_solver(opts.threads, opts.seed, opts.seconds())
     solver.parameters.relative_gap_limit = opts.rel_gap
     log = _log_to(solver, opts.log_file) if opts.log_file is not None else None
     try:
@@ -102,7 +108,7 @@ def solve_cpsat(lm: LinearModel, opts: SolverOptions) -> ExactRun:
     finally:
         if log is not None:
             log.close()
-    return _outcome(lm, solver, code, note, x)
+    return _outcome(lm, solver, code, note, x, res)
 
 
 def _log_to(solver: cp_model.CpSolver, path: str) -> IO[str]:
@@ -118,8 +124,8 @@ def _log_to(solver: cp_model.CpSolver, path: str) -> IO[str]:
     return log
 
 
-def _outcome(lm: LinearModel, solver: cp_model.CpSolver, code: cp_model.CpSolverStatus, note: str, x: list[cp_model.IntVar]) -> ExactRun:
-    res = resolution(lm)
+def _outcome(lm: LinearModel, solver: cp_model.CpSolver, code: cp_model.CpSolverStatus, note: str,
+             x: list[cp_model.IntVar], res: float) -> ExactRun:
     scale = res if lm.goal_costed else 1.0
     detail = "; ".join(filter(None, (solver.status_name(code), note)))
     if code == cp_model.INFEASIBLE:
@@ -127,7 +133,8 @@ def _outcome(lm: LinearModel, solver: cp_model.CpSolver, code: cp_model.CpSolver
     raw = solver.best_objective_bound * scale
     bound: float | None = None
     if math.isfinite(raw):
-        bound = raw + tolerance(lm) if lm.maximize else max(0.0, raw - tolerance(lm))
+        tol = tolerance(lm, res)
+        bound = raw + tol if lm.maximize else max(0.0, raw - tol)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ExactRun("timeout" if code == cp_model.UNKNOWN else "error", None, bound, detail=detail)
     values = [float(solver.value(v)) * (1.0 if lm.binary[i] else res) for i, v in enumerate(x)]

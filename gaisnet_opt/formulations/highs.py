@@ -1,9 +1,9 @@
-"""HiGHS as every Pyomo model here runs it (appsi_highs): options, warm start, status and bound in one place.
+"""HiGHS as the Pyomo model here runs it (appsi_highs): options, warm start, status and bound in one place.
 
-The joint and split models (`milp.py`) and the schedule's MILP
-(`gaisnet_opt.schedule.milp`) all solve through `run_highs`, so the options,
-the log, the time limit and the reading of HiGHS's termination mean the same
-for each.
+The schedule's MILP (`gaisnet_opt.schedule.milp`) solves through
+`run_highs`; the joint and split rows go to HiGHS directly (`milp.py`, which
+reads options, statuses and the bound the same way). The time limit is read
+after appsi has handed the model over, so a call's budget covers that too.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ class HighsRun:
     detail: str
 
 
+_UPDATE_CHECKS = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints", "update_vars",
+                  "update_params", "update_named_expressions", "update_objective")
+"""appsi's scans for model changes before each solve, all off: each model here is solved once, as built."""
+
+
 def run_highs(model: pyo.ConcreteModel, opts: SolverOptions, warmstart: bool = False) -> HighsRun:
     """Solve `model` under `opts`; `warmstart`: the variables' current values are a starting incumbent."""
     solver = Highs()
@@ -46,9 +52,13 @@ def run_highs(model: pyo.ConcreteModel, opts: SolverOptions, warmstart: bool = F
     solver.config.stream_solver = False
     if opts.log_file is not None:
         solver.config.logfile = opts.log_file
-    if opts.time_limit_s is not None:
-        solver.config.time_limit = opts.time_limit_s
     solver.config.warmstart = warmstart
+    solver.set_instance(model)  # Pyomo → HiGHS: seconds on a large model, so the limit is read after it
+    for check in _UPDATE_CHECKS:
+        setattr(solver.update_config, check, False)  # the model is final: `solve` must not scan it again
+    limit = opts.seconds()  # the call's budget (OutOfTime if spent), else time_limit_s
+    if limit is not None:
+        solver.config.time_limit = limit
     res = solver.solve(model)
     tc = res.termination_condition
     bound = res.best_objective_bound

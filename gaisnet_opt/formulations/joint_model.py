@@ -32,6 +32,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.formulations.rows import ExactRun, LinearModel, Rounding, Terms
 from gaisnet_opt.instances.joint_table import JointTable
 from gaisnet_opt.result import Objective
@@ -120,13 +121,16 @@ class _Incidence:
 
 
 def formulate(table: JointTable, objective: Objective, min_clusters: int, max_clusters: int | None,
-              deadline_s: float | None, floors: tuple[float, float] = (0.0, 0.0)) -> JointModel:
+              deadline_s: float | None, floors: tuple[float, float] = (0.0, 0.0),
+              budget: Budget | None = None) -> JointModel:
     """The rows of the joint problem for `objective` (see the module docstring for the groups).
 
     `floors` are valid lower bounds on the round latency and the energy
     (`bounds.floor.floors`); stated as rows they lift the LP bound where
-    fractional clusters would otherwise share the load.
+    fractional clusters would otherwise share the load. `budget` is checked
+    as the rows grow (`OutOfTime`).
     """
+    budget = budget or Budget(None)
     kind = objective.kind
     if kind == "bottleneck":
         raise ValueError("the joint solver optimizes latency, energy, weighted or coverage; "
@@ -136,17 +140,20 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
     ew = objective.beta if kind == "weighted" else 1.0
     m = JointModel(table, objective, tw, ew, LinearModel(maximize=objective.maximize, costed=COSTED))
     for sg in table.segs:
+        budget.tick()
         m.rows.add_var(f"h[{table.starts[sg.start].label},{sg.node},{sg.first},{sg.last}]", True, 1.0)
     for hp in table.hops:
+        budget.tick()
         m.rows.add_var(f"g[{table.starts[hp.start].label},{hp.src},{hp.dst},{hp.unit}]", True, 1.0)
     inc = _Incidence.of(m)
-    _structure_rows(m, inc)
-    _membership_rows(m, inc)
+    budget.check()
+    _structure_rows(m, inc, budget)
+    _membership_rows(m, inc, budget)
     finetune = [t for s, st in enumerate(table.starts) if st.kind == "finetune" for t in inc.opens[s]]
     if table.scenario.finetune is not None:
         m.rows.add("cluster-count", finetune, float(min_clusters), None if max_clusters is None else float(max_clusters))
     if timed or deadline_s is not None:
-        _latency_rows(m, inc.of_member, timed, deadline_s)
+        _latency_rows(m, inc.of_member, timed, deadline_s, budget)
     if kind == "coverage":
         _coverage_goal(m, inc)
     else:
@@ -157,7 +164,7 @@ def formulate(table: JointTable, objective: Objective, min_clusters: int, max_cl
     return m
 
 
-def _structure_rows(m: JointModel, inc: _Incidence) -> None:
+def _structure_rows(m: JointModel, inc: _Incidence, budget: Budget) -> None:
     """start-point, embed-head, link and cover: every open start is one path from its start point to a head."""
     table, add = m.table, m.rows.add
     variants: defaultdict[str, list[int]] = defaultdict(list)  # a start point's starts, one per edge server
@@ -168,15 +175,18 @@ def _structure_rows(m: JointModel, inc: _Incidence) -> None:
         required = table.starts[ss[0]].required
         add("start-point", [t for s in ss for t in inc.opens[s]], 1.0 if required else None, 1.0)
     for key in sorted(set(inc.ends_at) | set(inc.sends)):  # sorted: the same row order in every process
+        budget.tick()
         add("link", inc.ends_at.get(key, []) + [(v, -1.0) for v, _ in inc.sends.get(key, [])], 0.0, 0.0)
     for key in sorted(set(inc.begins_at) | set(inc.receives)):
+        budget.tick()
         add("cover", inc.receives.get(key, []) + [(v, -1.0) for v, _ in inc.begins_at.get(key, [])], 0.0, 0.0)
 
 
-def _membership_rows(m: JointModel, inc: _Incidence) -> None:
+def _membership_rows(m: JointModel, inc: _Incidence, budget: Budget) -> None:
     """one-cluster and slots: a client in one chain at most, an edge server once per chain and in `slots` chains."""
     nodes = m.table.scenario.node
     for node, terms in sorted(inc.of_node.items()):
+        budget.check()
         if nodes[node].kind == "client":
             m.rows.add("one-cluster", terms, None, 1.0)
             continue
@@ -221,7 +231,8 @@ def _cost_goal(m: JointModel, timed: bool, floors: tuple[float, float]) -> None:
             rows.add("energy-floor", energy, ew * floors[1], None)
 
 
-def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], timed: bool, deadline_s: float | None) -> None:
+def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], timed: bool, deadline_s: float | None,
+                  budget: Budget) -> None:
     """D[s], U[s] and each cluster's latency: bounded by Z (latency objectives) and by the deadline."""
     table, tw, rows = m.table, m.time_weight, m.rows
     n = table.n_units
@@ -238,6 +249,7 @@ def _latency_rows(m: JointModel, of_member: dict[tuple[int, str], list[int]], ti
     for (s, _), ids in of_member.items():
         of_start[s] += ids
     for s, st in enumerate(table.starts):
+        budget.check()
         segs = of_start[s]
         if not segs:
             continue

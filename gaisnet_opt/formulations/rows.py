@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.result import Status
 
 Terms = list[tuple[int, float]]
@@ -93,6 +94,8 @@ class SolverOptions:
     rows models, whose many implications it spends seconds probing for little
     (20 clients, 3 clusters: 2.8 s off vs 6.9 s on for latency, 11 s vs 17 s
     for energy); the schedule's MILP, another structure, runs with it.
+    `budget` (the whole call's) is checked while the solver's own model is
+    built, and what it has left then caps `time_limit_s` (`seconds`).
     """
 
     time_limit_s: float | None = None
@@ -103,6 +106,22 @@ class SolverOptions:
     hint: list[float] | None = None
     feasibility_tolerance: float | None = None
     presolve: bool = False
+    budget: Budget | None = None
+
+    def tick(self) -> None:
+        """Check the call's budget from a model-building loop (`OutOfTime`)."""
+        if self.budget is not None:
+            self.budget.tick()
+
+    def seconds(self) -> float | None:
+        """The solver's limit now: `time_limit_s`, cut to what the call's budget has left (None: no limit).
+        Out of time already: `OutOfTime`."""
+        if self.budget is None:
+            return self.time_limit_s
+        self.budget.check()
+        left = self.budget.solver_seconds()
+        limits = [t for t in (self.time_limit_s, left) if t is not None]
+        return min(limits) if limits else None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import iterations, resolve_server
 from gaisnet_opt.instances.candidates import adjacency, candidate_members, server_choices
 from gaisnet_opt.instances.split_table import SplitTable, TableCache
@@ -83,6 +84,20 @@ class JHop:
     iter_s: float
     energy_j: float
 
+
+class TooManyArcs(Exception):
+    """The table grew past its arc cap; how far it got, to size a tighter candidate limit from."""
+
+    def __init__(self, arcs: int, starts_done: int, starts_total: int, widest: int) -> None:
+        super().__init__(f"{arcs} arcs after {starts_done} of {starts_total} starts")
+        self.arcs, self.starts_done, self.starts_total, self.widest = arcs, starts_done, starts_total, widest
+
+    @property
+    def projected(self) -> float:
+        """Arcs the whole table would have at the pace of the starts built so far."""
+        return self.arcs * self.starts_total / max(1, self.starts_done)
+
+
 @dataclass
 class JointTable:
     """Every start's candidate segments and hops with their cost-model figures."""
@@ -102,9 +117,15 @@ class JointTable:
 
     @classmethod
     def build(cls, scenario: Scenario, radius: int | None = None, candidates: int | None = None,
-              cache: TableCache | None = None) -> JointTable:
+              cache: TableCache | None = None, *, budget: Budget | None = None,
+              max_arcs: int | None = None) -> JointTable:
         """Starts in scenario order: inference requests first (they must be served), then data sources; per
-        start point one start per edge server, the one the cost model resolves first (`server_choices`)."""
+        start point one start per edge server, the one the cost model resolves first (`server_choices`).
+
+        Raises `TooManyArcs` once more than `max_arcs` segments and hops are built (the memory cap,
+        docs/model.md §7), `OutOfTime` when `budget` runs out (checked per start and node).
+        """
+        budget = budget or Budget(None)
         cache = cache or TableCache(scenario)
         adj = adjacency(scenario)
         starts: list[Start] = []
@@ -113,8 +134,11 @@ class JointTable:
         plan_starts: list[tuple[Node, ClusterKind]] = [(n, "inference") for n in scenario.requesters]
         if scenario.finetune is not None:
             plan_starts += [(n, "finetune") for n in scenario.data_sources if n.request is None]
+        total = len(plan_starts) * max(1, len(scenario.edges))
+        widest = 0
         for node, kind in plan_starts:
             for server in server_choices(scenario, kind, node.id, cache):
+                budget.check()
                 table = cache.for_start(kind, node.id, server)
                 dist = candidate_members(scenario, node.id, table.server, radius, candidates, adj)
                 idx = len(starts)
@@ -123,9 +147,12 @@ class JointTable:
                     samples=node.data.samples if node.data else 0, classes=node.data.classes if node.data else (),
                     candidates=tuple(dist),
                 ))
-                s_segs, s_hops = _arcs(scenario, table, idx, node.id, dist)
+                s_segs, s_hops = _arcs(scenario, table, idx, node.id, dist, budget)
                 segs += s_segs
                 hops += s_hops
+                widest = max(widest, sum(scenario.node[m].kind == "client" for m in dist) - 1)
+                if max_arcs is not None and len(segs) + len(hops) > max_arcs:
+                    raise TooManyArcs(len(segs) + len(hops), len(starts), total, widest)
         return cls(scenario, starts, segs, hops, cache)
 
     def plan(self, seg_ids: list[int], hop_ids: list[int]) -> Plan:
@@ -163,12 +190,14 @@ class JointTable:
             return None
         return seg_ids, hop_ids
 
-def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dict[str, int]) -> tuple[list[JSeg], list[JHop]]:
+def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dict[str, int],
+          budget: Budget) -> tuple[list[JSeg], list[JHop]]:
     """The start's segments and hops that lie on some path from (start, unit 0) to the head."""
     n = table.n_units
     inference = table.kind == "inference"
     segs: list[JSeg] = []
     for node, d in dist.items():
+        budget.tick()
         t = table.segments(node)
         firsts = [0] if node == start else range(max(1, d), n)
         for f in firsts:
@@ -184,6 +213,7 @@ def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dic
     begins = {(s.node, s.first) for s in segs}
     hops: list[JHop] = []
     for src in dist:
+        budget.tick()
         for dst in dist:
             if dst in (src, start) or scenario.rate(src, dst) is None:
                 continue

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import combinations
 
 import numpy as np
@@ -213,7 +213,8 @@ def follow(
     levels = np.zeros(core.n_models, dtype=np.int64)
     actions = []
     for t, row in enumerate(demand):
-        action = lookahead_action(core, levels, row, tol, None if future is None else lambda lv, t=t: future(t + 1, lv))
+        ahead = None if future is None else partial(future, t + 1)
+        action = lookahead_action(core, levels, row, tol, ahead)
         actions.append(action)
         levels = action.apply(levels)
     return actions

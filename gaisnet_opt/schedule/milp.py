@@ -75,7 +75,8 @@ def build_model(instance: ScheduleInstance, demand: np.ndarray) -> pyo.ConcreteM
     return md
 
 
-def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None, time_limit_s: float = 60.0) -> ScheduleResult:
+def solve_milp(instance: ScheduleInstance, demand: np.ndarray | None = None,
+               time_limit_s: float | None = 60.0) -> ScheduleResult:
     """MLCP by the MILP and HiGHS, to `REL_GAP`; status 'optimal' only when HiGHS proves it, else the best
     schedule found and its bound (docs/model.md §7's anytime result). If the limit passes before HiGHS finds any
     schedule, the best found is MSIP's, which is always feasible (`params["incumbent"]` says so)."""

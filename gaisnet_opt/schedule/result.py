@@ -61,6 +61,7 @@ class ScheduleResult(BaseModel):
     total: float
     bound: float | None = Field(default=None, description="best proven upper bound on the optimum (exact methods)")
     time_s: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict, description="wall seconds per phase (as SolveResult's)")
     optimal_schedules: OptimalSchedules | None = None
 
     @property

@@ -7,6 +7,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from gaisnet_opt.budget import Budget
+from gaisnet_opt.params import SolveParams, check_method
 from gaisnet_opt.schedule.dp import solve_dp
 from gaisnet_opt.schedule.instance import ScheduleInstance
 from gaisnet_opt.schedule.policies import random_summary, solve_msip, solve_random
@@ -21,12 +23,25 @@ def solve_schedule(
     instance: ScheduleInstance,
     policy: Policy = "mlcp",
     *,
-    seed: int = 0,
+    params: SolveParams = SolveParams(),
     demand: np.ndarray | None = None,
     window: int | None = None,
 ) -> ScheduleResult:
     """`policy`'s schedule on the known requests, or on `demand` counts (T, M), or, for a forecast-only
-    instance, on the request sequence sampled with `seed`. `seed` also drives RS."""
+    instance, on the request sequence sampled with `params.seed` (which also drives RS).
+
+    `params.time_limit_s` bounds the MILP (`mlcp-milp`: model build and HiGHS, as in `solve`); the DP and
+    the policies are polynomial and run to the end. The result's `phases` and `time_s` are the whole call's.
+    """
+    check_method(policy, POLICIES, "policy")
+    budget = Budget(params.time_limit_s)
+    with budget.phase("solver"):
+        result = _policy(instance, policy, params.seed, demand, window, budget)
+    return result.model_copy(update={"time_s": budget.elapsed(), "phases": dict(budget.phases)})
+
+
+def _policy(instance: ScheduleInstance, policy: Policy, seed: int, demand: np.ndarray | None, window: int | None,
+            budget: Budget) -> ScheduleResult:
     if demand is None:
         demand = instance.demand() if instance.requests is not None else instance.sample_demand(seed)
     match policy:
@@ -35,14 +50,12 @@ def solve_schedule(
         case "mlcp-milp":
             from gaisnet_opt.schedule.milp import solve_milp  # Pyomo loads only when the MILP is asked for
 
-            return solve_milp(instance, demand)
+            return solve_milp(instance, demand, budget.solver_seconds())
         case "msip":
             return solve_msip(instance, demand)
         case "rs":
             return solve_random(instance, seed, demand)
-        case "rolling":
-            return solve_rolling(instance, demand, window)
-    raise ValueError(f"unknown policy '{policy}' (one of {', '.join(POLICIES)})")
+    return solve_rolling(instance, demand, window)
 
 
 def applicable_policies(instance: ScheduleInstance) -> tuple[Policy, ...]:
@@ -62,7 +75,7 @@ def compare_policies(
     requests, or every policy over request sequences sampled from the forecast (the MILP is left out there:
     it equals the DP)."""
     chosen = tuple(policies or applicable_policies(instance))
-    results = tuple(solve_schedule(instance, p, seed=seed, window=window) for p in chosen)
+    results = tuple(solve_schedule(instance, p, params=SolveParams(seed=seed), window=window) for p in chosen)
     summaries: list[PolicySummary] = []
     if instance.requests is not None:
         if "rs" in chosen:
@@ -70,6 +83,7 @@ def compare_policies(
     else:
         samples = [instance.sample_demand(seed + i) for i in range(runs)]
         for p in (p for p in chosen if p != "mlcp-milp"):
-            totals = [solve_schedule(instance, p, seed=seed + i, demand=d, window=window).total for i, d in enumerate(samples)]
+            totals = [solve_schedule(instance, p, params=SolveParams(seed=seed + i), demand=d, window=window).total
+                      for i, d in enumerate(samples)]
             summaries.append(PolicySummary.of(p, {"window": window} if p == "rolling" else {}, seed, totals))
     return PolicyComparison(instance=instance.name, results=results, summaries=tuple(summaries))

@@ -13,8 +13,7 @@ broken rules.
 
 from __future__ import annotations
 
-import time
-
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective, SolveResult
 from gaisnet_opt.scenario import Scenario
@@ -36,11 +35,12 @@ def best_effort_plan(scenario: Scenario, objective: Objective = Objective(), clu
 
 
 def solve_best_effort(scenario: Scenario, objective: Objective = Objective(), clusters: int | None = None) -> SolveResult:
-    """The best-effort plan as a SolveResult; infeasible, without a plan, when the checker finds a broken rule.
+    """The best-effort plan as a SolveResult; `error`, without a plan, when the checker finds a broken rule.
 
     `clusters` is how many fine-tuning clusters to aim for; the scenario's own
     service range is what the plan is checked against.
     """
-    t0 = time.perf_counter()
-    plan = best_effort_plan(scenario, objective, clusters)
-    return finish(scenario, objective, METHOD, {"clusters": clusters}, t0, "feasible", plan, broken="infeasible")
+    budget = Budget(None)
+    with budget.phase("heuristics"):
+        plan = best_effort_plan(scenario, objective, clusters)
+    return finish(scenario, objective, METHOD, {"clusters": clusters}, budget, "feasible", plan)

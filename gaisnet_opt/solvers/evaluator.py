@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import ClusterCost, cluster_cost, combine, objective_value
 from gaisnet_opt.instances.candidates import adjacency
 from gaisnet_opt.instances.split_instance import SplitInstance
@@ -61,6 +62,8 @@ class Evaluator:
     deadline_s: float | None
     min_clusters: int
     max_clusters: int
+    budget: Budget | None = None
+    """The call's time budget, checked as chains are evaluated (`OutOfTime` from a heuristic that runs over)."""
 
     def __post_init__(self) -> None:
         self.cache = TableCache(self.scenario)
@@ -88,6 +91,8 @@ class Evaluator:
         (None: the cost model's default for its start point)."""
         key = (kind, chain, server)
         if key not in self._memo:
+            if self.budget is not None:
+                self.budget.check()  # a split by the DP costs far more than a clock reading
             self._memo[key] = self._evaluate(kind, chain, server)
         return self._memo[key]
 

@@ -19,10 +19,10 @@ in the order they are tried, slowest cluster first:
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.plan import Cluster
 from gaisnet_opt.solvers.construction import NEIGHBOURS, Builder, grow, nearest
 from gaisnet_opt.solvers.evaluator import Evaluated, Evaluator
@@ -37,38 +37,47 @@ Changes = dict[int, Evaluated | None]
 def local_search(ev: Evaluator, plan: list[Evaluated], time_limit_s: float = 10.0, seed: int = 0) -> list[Evaluated]:
     """Descend, then up to `KICKS` times regrow a random fine-tuning cluster and descend again.
 
-    Seeded; stops after `time_limit_s` seconds (then the result depends on
-    the machine's speed, else it does not).
+    Seeded; stops after `time_limit_s` seconds, or earlier when the
+    evaluator's budget runs out (then the result depends on the machine's
+    speed, else it does not); the best plan so far is returned either way.
     """
-    end = time.perf_counter() + time_limit_s
+    mine = Budget(time_limit_s, clock=ev.budget.clock) if ev.budget is not None else Budget(time_limit_s)
+    over = mine.expired if ev.budget is None else lambda: mine.expired() or (ev.budget is not None and ev.budget.expired())
     rng = random.Random(seed)
-    best = current = _descend(ev, plan, end)
-    for _ in range(KICKS):
-        if time.perf_counter() >= end:
-            break
-        kicked = _kick(ev, current, rng)
-        if kicked is None:
-            continue
-        current = _descend(ev, kicked, end)
-        if ev.score(current) < ev.score(best):
-            best = current
-        else:
-            current = best
+    best = current = plan
+    try:
+        best = current = _descend(ev, plan, over)
+        for _ in range(KICKS):
+            if over():
+                break
+            kicked = _kick(ev, current, rng)
+            if kicked is None:
+                continue
+            current = _descend(ev, kicked, over)
+            if ev.score(current) < ev.score(best):
+                best = current
+            else:
+                current = best
+    except OutOfTime:
+        pass  # the call's budget ran out while a move was evaluated: the best plan so far stands
     return best
 
 
-def _descend(ev: Evaluator, plan: list[Evaluated], end: float) -> list[Evaluated]:
+def _descend(ev: Evaluator, plan: list[Evaluated], over: Callable[[], bool]) -> list[Evaluated]:
     best, best_score = plan, ev.score(plan)
     improved = True
-    while improved and time.perf_counter() < end:
-        improved = False
-        for trial in _moves(ev, best):
-            if time.perf_counter() >= end:
-                break
-            score = ev.score(trial)
-            if score < best_score:
-                best, best_score, improved = trial, score, True
-                break
+    try:
+        while improved and not over():
+            improved = False
+            for trial in _moves(ev, best):
+                if over():
+                    break
+                score = ev.score(trial)
+                if score < best_score:
+                    best, best_score, improved = trial, score, True
+                    break
+    except OutOfTime:
+        pass  # the call's budget ran out while a move was evaluated: the best plan so far stands
     return best
 
 

@@ -8,6 +8,7 @@ prove infeasibility (the solve result then says so plainly).
 
 from __future__ import annotations
 
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import batch_samples, effective_flops, member_memory
 from gaisnet_opt.instances.candidates import Adjacency, adjacency, candidate_members, server_choices
 from gaisnet_opt.plan import ClusterKind
@@ -56,10 +57,14 @@ def _problem(scenario: Scenario, kind: ClusterKind, start: str, members: dict[st
     return None
 
 
-def precheck(scenario: Scenario, min_clusters: int, deadline_s: float | None) -> str | None:
-    """The first reason the scenario cannot have a plan with `min_clusters` fine-tuning clusters, or None."""
-    adj = adjacency(scenario)
+def precheck(scenario: Scenario, min_clusters: int, deadline_s: float | None,
+             budget: Budget | None = None, adj: Adjacency | None = None) -> str | None:
+    """The first reason the scenario cannot have a plan with `min_clusters` fine-tuning clusters, or None
+    (`budget` checked per start point; `adj`: the scenario's adjacency if built already)."""
+    budget = budget or Budget(None)
+    adj = adj if adj is not None else adjacency(scenario)
     for r in scenario.requesters:
+        budget.check()
         why = start_problem(scenario, "inference", r.id, adj)
         if why is not None:
             return f"the inference request of {r.id} cannot be served: {why}"
@@ -72,6 +77,7 @@ def precheck(scenario: Scenario, min_clusters: int, deadline_s: float | None) ->
     if k:
         problems: dict[str, str | None] = {}
         for n in sources:  # stop as soon as k data sources pass
+            budget.check()
             problems[n.id] = start_problem(scenario, "finetune", n.id, adj)
             if sum(why is None for why in problems.values()) >= k:
                 break

@@ -1,9 +1,13 @@
 """`solve`: clusters, D2D chains and split points of one round together, by an exact method or a heuristic.
 
-The pipeline: pre-check (fast reasons for infeasibility) → heuristics → the
-exact model (warm-started from the best heuristic plan) → the checker and
-the cost model's objective of the plan returned (`finish`). Every method's
-objective is `objective_value(round_cost(scenario, plan), objective)`.
+The pipeline, each step a phase of one wall-clock `Budget` (docs/model.md
+§7): pre-check (fast reasons for infeasibility) → heuristics → local search
+→ the relaxation floor → the table (under the arc cap, `exact_table`) →
+pruning → the exact model → the solver (warm-started from the best
+heuristic plan, given what is left) → the checker and the cost model's
+objective of the plan returned (`finish`). When the limit runs out in any
+phase the best plan so far is returned with the floor as its bound. Every
+method's objective is `objective_value(round_cost(scenario, plan), objective)`.
 
 Inference requests must all be served (each by its own cluster from the
 requester); the fine-tuning service's cluster range is respected (`clusters`
@@ -15,24 +19,27 @@ scenario order, data sources by samples then id, neighbours by link rate then id
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from gaisnet_opt.bounds.floor import floor_value, floors
 from gaisnet_opt.bounds.pruning import pruned
+from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.cost import objective_value, round_cost
+from gaisnet_opt.errors import InputError
 from gaisnet_opt.formulations.joint_model import JointModel, formulate
 from gaisnet_opt.formulations.rows import ExactRun, LinearModel, SolverOptions
-from gaisnet_opt.instances.joint_table import JointTable
 from gaisnet_opt.io import write_text
+from gaisnet_opt.params import SolveParams, check_method
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective, SolveResult, Status, relative_gap
+from gaisnet_opt.result import Objective, Restriction, SolveResult, Status, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.construction import HEURISTICS
 from gaisnet_opt.solvers.evaluator import Evaluated, Evaluator, as_plan
+from gaisnet_opt.solvers.exact_table import ModelTooLarge, exact_table
 from gaisnet_opt.solvers.finish import finish
+from gaisnet_opt.solvers.initial_plan import from_plan
 from gaisnet_opt.solvers.local_search import local_search
 from gaisnet_opt.solvers.precheck import precheck
 from gaisnet_opt.solvers.service import cluster_range, deadline_of, with_clusters
@@ -47,9 +54,9 @@ def _cpsat(lm: LinearModel, opts: SolverOptions) -> ExactRun:
 
 
 def _milp(lm: LinearModel, opts: SolverOptions) -> ExactRun:
-    from gaisnet_opt.formulations.milp import solve_milp  # Pyomo loads in about a second
+    from gaisnet_opt.formulations.milp import solve_milp  # highspy loads only when asked for
 
-    return solve_milp(lm, opts, "joint")
+    return solve_milp(lm, opts)
 
 
 EXACT: dict[str, Callable[[LinearModel, SolverOptions], ExactRun]] = {"cpsat": _cpsat, "milp": _milp}
@@ -60,138 +67,179 @@ WARM_SHARE = 0.2
 """Share of the time limit the warm start's local search may take."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Run:
-    """One call's fixed inputs, shared by its steps."""
+    """One call's fixed inputs, shared by its steps, and what it has found so far (returned when time runs out)."""
 
     ev: Evaluator
     method: str
-    params: dict[str, Any]
-    t0: float
-    opts: SolverOptions
-    radius: int | None
-    candidates: int | None
-    stop_at_floor: bool
+    params: SolveParams
+    record: dict[str, Any]
+    budget: Budget
+    best: list[Evaluated] | None = None
+    floor: float | None = None
+    restriction: Restriction | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def opts(self) -> SolverOptions:
+        p = self.params
+        return SolverOptions(p.time_limit_s, p.threads, p.seed, p.rel_gap, p.log_file, budget=self.budget)
 
     def result(self, status: Status, plan: Plan | None = None, bound: float | None = None, reason: str | None = None,
-               fallback: Plan | None = None) -> SolveResult:
-        return finish(self.ev.scenario, self.ev.objective, self.method, self.params, self.t0, status, plan, bound,
-                      reason, rel_gap=self.opts.rel_gap, fallback=fallback)
+               fallback: Plan | None = None, timed_out_in: str | None = None) -> SolveResult:
+        return finish(self.ev.scenario, self.ev.objective, self.method, self.record, self.budget, status, plan, bound,
+                      reason, rel_gap=self.params.rel_gap, fallback=fallback, timed_out_in=timed_out_in,
+                      restriction=self.restriction)
+
+    def out_of_time(self, phase: str) -> SolveResult:
+        """The best plan so far (`feasible`) or none (`timeout`), bounded by the floor if it was reached."""
+        plan = as_plan(self.best) if self.best is not None else None
+        why = f"the time limit of {self.params.time_limit_s} s ran out during {phase}"
+        return self.result("feasible" if plan is not None else "timeout", plan, self.floor, why, timed_out_in=phase)
 
 
 def solve(
     scenario: Scenario,
     method: Method = "cpsat",
     objective: Objective = Objective(),
-    time_limit_s: float = 30.0,
-    threads: int = 1,
-    seed: int = 0,
-    rel_gap: float = 1e-6,
-    warm_start: bool = True,
-    log_file: str | None = None,
+    *,
+    params: SolveParams = SolveParams(),
     clusters: int | None = None,
-    radius: int | None = None,
-    candidates: int | None = None,
-    stop_at_floor: bool = True,
+    initial_plan: Plan | None = None,
+    budget: Budget | None = None,
 ) -> SolveResult:
     """Plan one round by `method` (see the module docstring); never returns a plan the checker rejects.
 
-    `radius`/`candidates` restrict each cluster's candidate members (see
-    `instances.candidates`); with either set an exact method's bound holds
-    for the restricted model only, so it is reported in
-    `params["restricted_bound"]` and the status is at best `feasible` unless
-    the plan meets the relaxation floor (`bounds.floor`), a bound on the
-    whole problem. With `stop_at_floor`, an exact method whose warm start
-    already meets that floor returns it as optimal without building its model.
+    `params.time_limit_s` bounds the whole call (wall clock, within the
+    margin of `budget.MARGIN_S`/`MARGIN_SHARE`); pass `budget` instead to
+    share one deadline over several calls (or to inject a clock). With
+    `params.candidates`/`radius` set, or when the table outgrows
+    `params.max_arcs` and the limit is tightened, the result is `restricted`:
+    an exact method's own bound holds for the restricted model only
+    (`params["restricted_bound"]`), the bound reported is the relaxation
+    floor (`bounds.floor`, valid for the whole problem) and the status is at
+    best `feasible` unless the plan meets it. `initial_plan` (e.g. the last
+    round's) warm-starts local search and the exact solver: its clusters
+    that still fit this scenario are kept, the rest regrown
+    (`initial_plan.from_plan`; what was dropped is in `params["initial_plan"]`).
     """
-    t0 = time.perf_counter()
-    if method not in METHODS:
-        raise ValueError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
+    check_method(method, METHODS)
     if objective.kind == "bottleneck":
-        raise ValueError("the bottleneck objective applies to one chain's split only; use `split`")
-    if clusters is not None:
-        scenario = with_clusters(scenario, clusters)
-    params: dict[str, Any] = dict(time_limit_s=time_limit_s, threads=threads, seed=seed, rel_gap=rel_gap,
-                                  warm_start=warm_start, log_file=log_file, clusters=clusters, radius=radius,
-                                  candidates=candidates, stop_at_floor=stop_at_floor)
-    lo, hi = cluster_range(scenario)
-    ev = Evaluator(scenario, objective, deadline_of(scenario, objective), lo, hi)
-    run = _Run(ev, method, params, t0, SolverOptions(time_limit_s, threads, seed, rel_gap, log_file), radius,
-               candidates, stop_at_floor)
-    reason = precheck(scenario, lo, ev.deadline_s)
+        raise InputError("options", [("objective.kind", "bottleneck applies to one chain's split only; use `split`")])
+    budget = budget if budget is not None else Budget(params.time_limit_s)
+    with budget.phase("setup"):
+        if clusters is not None:
+            scenario = with_clusters(scenario, clusters)
+        lo, hi = cluster_range(scenario)
+        ev = Evaluator(scenario, objective, deadline_of(scenario, objective), lo, hi, budget=budget)
+    run = _Run(ev, method, params, {**params.model_dump(), "clusters": clusters}, budget)
+    try:
+        return _pipeline(run, initial_plan)
+    except OutOfTime as exc:
+        return run.out_of_time(exc.phase)
+
+
+def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
+    ev, budget, method, seed = run.ev, run.budget, run.method, run.params.seed
+    with budget.phase("precheck"):
+        reason = precheck(ev.scenario, ev.min_clusters, ev.deadline_s, budget, ev.adj)
     if reason is not None:
         return run.result("infeasible", reason=f"pre-check: {reason}")
     if method in HEURISTICS:
-        plan = HEURISTICS[method](ev, seed)
-        return run.result("feasible", as_plan(plan)) if plan is not None else run.result("error", reason=_no_plan(method))
-    start = _best_heuristic(ev, seed, t0 + time_limit_s * (WARM_SHARE if method in EXACT else 1.0))
+        if initial_plan is not None:
+            run.record["initial_plan"] = f"ignored: the {method} heuristic builds from scratch"
+        with budget.phase("heuristics"):
+            found = HEURISTICS[method](ev, seed)
+        return run.result("feasible", as_plan(found)) if found is not None else run.result("error", reason=_no_plan(method))
+    _best_heuristic(run, initial_plan)
     if method == "local":
-        return run.result("feasible", as_plan(start)) if start is not None else run.result("error", reason=_no_plan(method))
-    return _exact(run, start if warm_start else None, start)
+        return run.result("feasible", as_plan(run.best)) if run.best is not None else run.result("error", reason=_no_plan(method))
+    return _exact(run)
 
 
-def _best_heuristic(ev: Evaluator, seed: int, until: float) -> list[Evaluated] | None:
-    """The best constructive plan, improved by local search until `until` (a perf_counter time)."""
-    found = [p for name in CONSTRUCTIVE_ORDER if (p := HEURISTICS[name](ev, seed)) is not None]
-    if not found:
-        return None
-    return local_search(ev, min(found, key=ev.score), max(0.0, until - time.perf_counter()), seed)
+def _best_heuristic(run: _Run, initial_plan: Plan | None) -> None:
+    """The best constructive plan (or the caller's), improved by local search: kept in `run.best` as it improves."""
+    ev, budget = run.ev, run.budget
+    with budget.phase("heuristics"):
+        if initial_plan is not None:
+            given, notes = from_plan(ev, initial_plan)
+            run.record["initial_plan"] = "; ".join(notes) or "used as it is"
+            run.best = given
+        for name in CONSTRUCTIVE_ORDER:
+            p = HEURISTICS[name](ev, run.params.seed)
+            if p is not None and (run.best is None or ev.score(p) < ev.score(run.best)):
+                run.best = p
+    if run.best is None:
+        return
+    share = WARM_SHARE if run.method in EXACT else 1.0  # of the limit, counted from the start of the call
+    limit = run.params.time_limit_s if budget.limit_s is None else budget.limit_s
+    seconds = budget.left() if limit is None else max(0.0, share * limit - budget.elapsed())
+    with budget.phase("local-search"):
+        run.best = local_search(ev, run.best, seconds, run.params.seed)
+        if run.method in EXACT:
+            run.record["heuristic_objective"] = objective_value(round_cost(ev.scenario, as_plan(run.best)), ev.objective)
+        budget.check()
 
 
-def _exact(run: _Run, hint_from: list[Evaluated] | None, start: list[Evaluated] | None) -> SolveResult:
-    """Build the table and model, warm-start from `hint_from`, solve, keep the better of solver and `start`."""
-    ev, params, opts = run.ev, run.params, run.opts
+def _exact(run: _Run) -> SolveResult:
+    """Floor, table, pruning, model; warm-start from the best plan, solve, keep the better of solver and heuristics."""
+    ev, record, budget, p = run.ev, run.record, run.budget, run.params
     scenario, objective = ev.scenario, ev.objective
-    low = floors(scenario, ev.cache, ev.min_clusters)
-    params.update(latency_floor=low[0], energy_floor=low[1])
-    floor = floor_value(objective, low)
-    upper = None
-    start_plan = as_plan(start) if start is not None else None
-    if start_plan is not None:
-        params["heuristic_objective"] = objective_value(round_cost(scenario, start_plan), objective)
-        if not objective.maximize:
-            upper = params["heuristic_objective"]
+    with budget.phase("floor"):
+        low = floors(scenario, ev.cache, ev.min_clusters, budget)
+    record.update(latency_floor=low[0], energy_floor=low[1])
+    run.floor = floor = floor_value(objective, low)
+    start_plan = as_plan(run.best) if run.best is not None else None
+    upper = record["heuristic_objective"] if start_plan is not None and not objective.maximize else None
     gap = relative_gap(upper, floor)
-    if start_plan is not None and run.stop_at_floor and gap is not None and gap <= opts.rel_gap:
-        params["proved_by"] = "floor"  # the heuristic plan meets a lower bound: optimal without a model
-        if opts.log_file is not None:
-            write_text(opts.log_file, f"{run.method} was not started: the heuristic plan's objective {upper!r} "
-                                      f"meets the relaxation floor {floor!r} (relative gap <= {opts.rel_gap})\n")
+    if start_plan is not None and p.stop_at_floor and gap is not None and gap <= p.rel_gap:
+        record["proved_by"] = "floor"  # the heuristic plan meets a lower bound: optimal without a model
+        if p.log_file is not None:
+            write_text(p.log_file, f"{run.method} was not started: the heuristic plan's objective {upper!r} "
+                                   f"meets the relaxation floor {floor!r} (relative gap <= {p.rel_gap})\n")
         return run.result("optimal", start_plan, floor)
-    table = JointTable.build(scenario, run.radius, run.candidates, cache=ev.cache)
-    params["arcs_built"] = len(table.segs) + len(table.hops)
-    table = pruned(table, objective, upper, ev.deadline_s, ev.min_clusters)
-    jm = formulate(table, objective, ev.min_clusters, ev.max_clusters, ev.deadline_s, low)
-    params.update(variables=len(jm.rows.binary), rows=jm.rows.n_rows)
-    if run.method == "cpsat":
-        from gaisnet_opt.formulations.cpsat import resolution, tolerance
+    try:
+        with budget.phase("table"):
+            table, run.restriction = exact_table(scenario, ev.cache, p, budget)
+    except ModelTooLarge as exc:
+        record["model_too_large"] = str(exc)
+        status: Status = "feasible" if start_plan is not None else "error"
+        return run.result(status, start_plan, floor, f"no exact model: {exc}")
+    record["arcs_built"] = len(table.segs) + len(table.hops)
+    with budget.phase("pruning"):
+        table = pruned(table, objective, upper, ev.deadline_s, ev.min_clusters, budget)
+    with budget.phase("model"):
+        jm = formulate(table, objective, ev.min_clusters, ev.max_clusters, ev.deadline_s, low, budget)
+        record.update(variables=len(jm.rows.binary), rows=jm.rows.n_rows)
+        if run.method == "cpsat":
+            from gaisnet_opt.formulations.cpsat import resolution, tolerance
 
-        params.update(resolution=resolution(jm.rows), tolerance=tolerance(jm.rows))
+            res = resolution(jm.rows)
+            record.update(resolution=res, tolerance=tolerance(jm.rows, res))
     if (broken := jm.rows.empty_row_broken()) is not None:  # no solver needed (nor able: empty rows are not passed on)
         if start_plan is not None:  # only a restricted model can lose every chain the heuristics found
             return run.result("feasible", start_plan, floor)
         return run.result("infeasible", reason=_proven_infeasible("the model's construction", jm, broken))
-    return _solved(run, jm, table, hint_from, start_plan, floor)
+    with budget.phase("solver"):
+        hint = None
+        if start_plan is not None and p.warm_start:
+            arcs = table.arcs_of(start_plan)
+            hint = jm.assignment(*arcs) if arcs is not None else None
+            record["warm_start_used"] = hint is not None
+        solved = EXACT[run.method](jm.rows, replace(run.opts, hint=hint))
+        plan = table.plan(*jm.chosen(solved)) if solved.x is not None else None
+    return _solved(run, jm, solved, plan, start_plan, floor)
 
 
-def _solved(run: _Run, jm: JointModel, table: JointTable, hint_from: list[Evaluated] | None, start: Plan | None,
+def _solved(run: _Run, jm: JointModel, solved: ExactRun, plan: Plan | None, start: Plan | None,
             floor: float | None) -> SolveResult:
-    """Run the exact solver in the time left; its plan or the warm start's, whichever the cost model prefers."""
-    ev, params, opts = run.ev, run.params, run.opts
-    hint = None
-    if hint_from is not None:
-        arcs = table.arcs_of(as_plan(hint_from))
-        hint = jm.assignment(*arcs) if arcs is not None else None
-        params["warm_start_used"] = hint is not None
-    left = None
-    if opts.time_limit_s is not None:
-        left = max(0.1, opts.time_limit_s - (time.perf_counter() - run.t0))
-    solved = EXACT[run.method](jm.rows, replace(opts, time_limit_s=left, hint=hint))
-    params["solver_status"] = solved.detail or solved.status
-    plan = table.plan(*jm.chosen(solved)) if solved.x is not None else None
+    """The solver's plan or the warm start's, whichever the cost model prefers, with the bound that holds."""
+    ev, record = run.ev, run.record
+    record["solver_status"] = solved.detail or solved.status
     status, bound = solved.status, solved.bound
-    if run.radius is not None or run.candidates is not None:
-        params["restricted_bound"] = bound
+    if run.restriction is not None:
+        record["restricted_bound"] = bound
         status, bound = ("feasible" if status == "optimal" else status), None
     if floor is not None and (bound is None or floor > bound):
         bound = floor  # the relaxation's floor holds for the whole problem, restricted model or not
@@ -201,7 +249,7 @@ def _solved(run: _Run, jm: JointModel, table: JointTable, hint_from: list[Evalua
         # anytime: the heuristic plan beats what the solver returned in time (or the restricted model)
         return run.result("feasible", start, bound)
     if plan is None:
-        return run.result(status, bound=bound, reason=f"{run.method} found no plan within {left} s ({solved.detail})")
+        return run.result(status, bound=bound, reason=f"{run.method} found no plan in the time left ({solved.detail})")
     return run.result(status, plan, bound, fallback=start)
 
 

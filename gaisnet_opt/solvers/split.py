@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from time import perf_counter
 from typing import Any, Literal
 
+from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.checker import deadline_for
 from gaisnet_opt.formulations.rows import ExactRun, SolverOptions
 from gaisnet_opt.formulations.split_model import SplitModel, formulate_split
 from gaisnet_opt.instances.split_instance import Seg, SplitInstance
 from gaisnet_opt.instances.split_table import SplitTable
+from gaisnet_opt.params import SolveParams, check_method
 from gaisnet_opt.plan import ClusterKind, Plan, cluster_from_counts
 from gaisnet_opt.result import Objective, SolveResult, Status
 from gaisnet_opt.scenario import Scenario
@@ -59,7 +60,7 @@ def _milp(inst: SplitInstance, opts: SolverOptions, params: dict[str, Any]) -> S
     from gaisnet_opt.formulations.milp import solve_milp
 
     model = formulate_split(inst)
-    return _outcome(model, solve_milp(model.rows, opts, "split"))
+    return _outcome(model, solve_milp(model.rows, opts))
 
 
 def _cpsat(inst: SplitInstance, opts: SolverOptions, params: dict[str, Any]) -> SplitOutcome:
@@ -100,9 +101,11 @@ def solve_split(
     kind: ClusterKind = "finetune",
     method: SplitMethod = "dp",
     objective: Objective = Objective(),
-    time_limit_s: float | None = None,
+    *,
+    params: SolveParams = SolveParams(),
     server: str | None = None,
     table: SplitTable | None = None,
+    budget: Budget | None = None,
 ) -> SolveResult:
     """Split the model along `chain` (start point first) by `method`, minimizing `objective`.
 
@@ -115,34 +118,51 @@ def solve_split(
     figures across calls (it must match the scenario, kind, server and start).
     A latency deadline (the objective's, else the fine-tuning service's, as
     the checker reads them) constrains every exact method; the heuristics'
-    plans are only checked against it.
+    plans are only checked against it. `params.time_limit_s` (or `budget`)
+    bounds the whole call as in `solve`; of the rest of `params` the split
+    reads `threads` and `seed` (its gap is 0: the DP's optimum is exact).
     """
-    t0 = perf_counter()
-    if method not in METHODS:
-        raise ValueError(f"unknown split method '{method}'; choose one of {', '.join(METHODS)}")
-    params: dict[str, Any] = {"chain": list(chain), "kind": kind, "time_limit_s": time_limit_s}
+    check_method(method, METHODS)
+    budget = budget if budget is not None else Budget(params.time_limit_s)
+    record: dict[str, Any] = {**params.model_dump(), "chain": list(chain), "kind": kind}
 
     def result(status: Status, **kw: Any) -> SolveResult:
-        return finish(scenario, objective, method, params, t0, status, skip=ROUND_RULES,
-                      broken="error" if method in EXACT else "infeasible", **kw)
+        return finish(scenario, objective, method, record, budget, status, skip=ROUND_RULES, **kw)
 
-    problem = chain_problem(scenario, chain, kind)
+    try:
+        return _split(scenario, chain, kind, method, objective, params, server, table, budget, record, result)
+    except OutOfTime as exc:
+        return result("timeout", reason=f"the time limit of {params.time_limit_s} s ran out during {exc.phase}",
+                      timed_out_in=exc.phase)
+
+
+def _split(scenario: Scenario, chain: list[str], kind: ClusterKind, method: str, objective: Objective,
+           params: SolveParams, server: str | None, table: SplitTable | None, budget: Budget,
+           record: dict[str, Any], result: Callable[..., SolveResult]) -> SolveResult:
+    """`solve_split`'s steps, each a phase of `budget`."""
+    with budget.phase("precheck"):
+        problem = chain_problem(scenario, chain, kind)
     if problem is not None:
         return result("infeasible", reason=problem)
-    table = _table(scenario, chain, kind, server, table)
-    params["server"] = table.server
-    deadline = deadline_for(scenario, objective.deadline_s)
-    params["deadline_s"] = deadline
-    inst = SplitInstance.build(table, chain, objective, deadline)
+    with budget.phase("table"):
+        table = _table(scenario, chain, kind, server, table)
+        record["server"] = table.server
+        deadline = deadline_for(scenario, objective.deadline_s)
+        record["deadline_s"] = deadline
+        inst = SplitInstance.build(table, chain, objective, deadline)
+        budget.check()
     if method not in EXACT:
-        try:
-            counts = HEURISTICS[method](table, list(chain))
-        except NoSplit as exc:
-            return result("infeasible", reason=str(exc))
+        with budget.phase("heuristics"):
+            try:
+                counts = HEURISTICS[method](table, list(chain))
+            except NoSplit as exc:
+                return result("error", reason=f"the {method} heuristic found no split: {exc}")
         return result("feasible", plan=Plan(clusters=(cluster_from_counts(kind, list(chain), counts, table.server),)))
-    opts = SolverOptions(time_limit_s, 1, 0, 0.0, feasibility_tolerance=EXACT_TOLERANCE)
-    outcome = EXACT[method](inst, opts, params)
+    opts = SolverOptions(params.time_limit_s, params.threads, params.seed, 0.0,
+                         feasibility_tolerance=EXACT_TOLERANCE, budget=budget)
+    with budget.phase("solver"):
+        outcome = EXACT[method](inst, opts, record)
     if outcome.segs is None:
-        reason = diagnose(inst) if outcome.status == "infeasible" else f"{method} found no split within {time_limit_s} s"
+        reason = diagnose(inst) if outcome.status == "infeasible" else f"{method} found no split in the time left"
         return result(outcome.status, bound=outcome.bound, reason=reason)
     return result(outcome.status, plan=Plan(clusters=(inst.cluster(outcome.segs),)), bound=outcome.bound)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from gaisnet_opt.campaign.pareto import FrontPoint, campaign_round, epsilon_front, nondominated
 from gaisnet_opt.checker import check
 from gaisnet_opt.cli import app
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.plotting.campaign import plot_front
 from gaisnet_opt.result import Objective
@@ -31,15 +32,15 @@ def test_nondominated_keeps_the_points_nothing_beats_on_both() -> None:
 @pytest.fixture(scope="module")
 def sweep():
     scenario = campaign_round(small_spec(), "A", 1)
-    return scenario, epsilon_front(scenario, points=4, time_limit=20.0)
+    return scenario, epsilon_front(scenario, points=4, params=SolveParams(time_limit_s=20.0))
 
 
 @pytest.mark.slow
 def test_the_sweep_runs_from_the_fastest_to_the_most_frugal_plan(sweep) -> None:
     scenario, points = sweep
     assert len(points) == 4 and all(p.status == "optimal" for p in points)
-    fastest = solve(scenario, "cpsat", Objective(kind="latency"), time_limit_s=20.0)
-    frugal = solve(scenario, "cpsat", Objective(kind="energy"), time_limit_s=20.0)
+    fastest = solve(scenario, "cpsat", Objective(kind="latency"), params=SolveParams(time_limit_s=20.0))
+    frugal = solve(scenario, "cpsat", Objective(kind="energy"), params=SolveParams(time_limit_s=20.0))
     assert math.isclose(points[0].latency_s, fastest.objective or 0.0, rel_tol=1e-5)
     assert math.isclose(points[-1].energy_j, frugal.objective or 0.0, rel_tol=1e-6)
     for p in points:

@@ -63,3 +63,21 @@ def test_bad_input_exits_2_without_traceback(tmp_path, scenario_file):
     assert r.exit_code == 2 and "Traceback" not in r.output and "nodes" in r.output
     r = runner.invoke(app, ["solve", str(scenario_file), "--objective", "weighted", "--alpha", "-1"])
     assert r.exit_code == 2 and "alpha" in r.output
+
+
+def test_warm_start_from_a_plan_file_and_a_memory_cap(tmp_path, scenario_file):
+    first = tmp_path / "first.json"
+    assert runner.invoke(app, ["solve", str(scenario_file), "--method", "largest-first", "-o", str(first)]).exit_code == 0
+    r = runner.invoke(app, ["solve", str(scenario_file), "--method", "cpsat", "--time-limit", "5", "--initial-plan",
+                            str(first), "--max-arcs", "500", "--json"])
+    assert r.exit_code == 0, r.output
+    result = SolveResult.model_validate_json(r.stdout)
+    assert result.params["initial_plan"] == "used as it is" and result.params["max_arcs"] == 500
+    assert result.phases and (result.restricted or result.params.get("proved_by") == "floor")
+
+
+def test_a_broken_initial_plan_file_exits_2(tmp_path, scenario_file):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\"clusters\": 3}")
+    r = runner.invoke(app, ["solve", str(scenario_file), "--initial-plan", str(bad)])
+    assert r.exit_code == 2 and "clusters" in r.output

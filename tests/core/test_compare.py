@@ -9,15 +9,16 @@ from typer.testing import CliRunner
 
 from gaisnet_opt.checker import check
 from gaisnet_opt.cli import app
-from gaisnet_opt.compare import best_bound, compare, records
+from gaisnet_opt.comparison import best_bound, compare, records
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import save
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
 
 
 def test_gaps_come_from_one_bound_and_plans_pass_the_checker():
     s = generate(8, seed=4)
-    c = compare(s, time_limit_s=10)
+    c = compare(s, params=SolveParams(time_limit_s=10))
     assert c.best_bound is not None and c.bound_from in ("cpsat", "milp")
     for row in c.rows:
         r = row.result
@@ -31,7 +32,7 @@ def test_gaps_come_from_one_bound_and_plans_pass_the_checker():
 def test_split_methods_on_a_chain():
     s = generate(12, seed=1, area_per_client_m2=100)
     chain = [s.data_sources[0].id, *[n.id for n in s.clients if n.data is None][:3]]
-    c = compare(s, time_limit_s=10, chain=chain)
+    c = compare(s, chain=chain, params=SolveParams(time_limit_s=10))
     exact = [r for r in c.rows if r.method in ("dp", "milp", "cpsat") and r.result.status == "optimal"]
     assert len(exact) == 3
     assert max(r.result.objective for r in exact) == pytest.approx(min(r.result.objective for r in exact), rel=1e-6)
@@ -59,5 +60,5 @@ def test_cli_json_and_csv(tmp_path):
 
 def test_records_have_units_in_their_names():
     s = generate(8, seed=4)
-    rec = records(compare(s, time_limit_s=5, methods=["largest-first"]))[0]
+    rec = records(compare(s, methods=["largest-first"], params=SolveParams(time_limit_s=5)))[0]
     assert {"time_s", "latency_s", "energy_j", "comm_bytes", "memory_bytes"} <= set(rec)

@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 from gaisnet_opt.formulations.cpsat_run import WORKERS_RECHECK, new_solver, solve_rechecked
 from gaisnet_opt.generator import generate
 from gaisnet_opt.io import load
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.solve import solve
@@ -25,8 +26,8 @@ model here runs without presolve now, so these check that CP-SAT so run agrees w
 @pytest.mark.parametrize(("scenario", "objective"), [c[:2] for c in CASES], ids=[c[2] for c in CASES])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_cpsat_agrees_with_the_milp_where_presolve_went_wrong(scenario, objective, threads):
-    cpsat = solve(scenario, method="cpsat", objective=objective, time_limit_s=60, threads=threads, stop_at_floor=False)
-    milp = solve(scenario, method="milp", objective=objective, time_limit_s=60, stop_at_floor=False)
+    cpsat = solve(scenario, method="cpsat", objective=objective, params=SolveParams(time_limit_s=60, threads=threads, stop_at_floor=False))
+    milp = solve(scenario, method="milp", objective=objective, params=SolveParams(time_limit_s=60, stop_at_floor=False))
     assert milp.status == "optimal"
     assert cpsat.status == "optimal", cpsat.params["solver_status"]
     assert cpsat.objective == pytest.approx(milp.objective, rel=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.schedule import ScheduleInstance, solve_schedule
 from tests.support.schedule_cases import EXAMPLES, instances
 
@@ -14,4 +15,4 @@ from tests.support.schedule_cases import EXAMPLES, instances
 def test_heuristics_never_beat_mlcp(inst: ScheduleInstance, seed: int) -> None:
     best = solve_schedule(inst, "mlcp").total
     assert solve_schedule(inst, "msip").total <= best
-    assert solve_schedule(inst, "rs", seed=seed).total <= best
+    assert solve_schedule(inst, "rs", params=SolveParams(seed=seed)).total <= best

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.schedule import Forecast, ScheduleInstance, compare_policies, paper_table5, solve_schedule
 from gaisnet_opt.schedule.examples import PAPER_MLCP, PAPER_MSIP
 
@@ -32,7 +33,7 @@ def test_sampling_is_seeded_and_bounded() -> None:
 def test_certain_forecast_makes_rolling_the_optimum() -> None:
     certain = [{r.requests[0]: 1.0} for r in solve_schedule(paper_table5(), "msip").rounds]
     inst = forecast_only(certain)
-    result = solve_schedule(inst, "rolling", seed=0)
+    result = solve_schedule(inst, "rolling", params=SolveParams(seed=0))
     assert " ".join(result.labels) == PAPER_MLCP
     assert result.total == 650.0
 

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaisnet_opt.generator import generate
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.precheck import precheck
 from gaisnet_opt.solvers.service import deadline_of, with_clusters
@@ -25,7 +26,7 @@ def test_every_heuristic_plan_passes_the_checker(n, seed, k, objective):
     fixed = with_clusters(scenario, k)
     hopeless = precheck(fixed, k, deadline_of(fixed, objective))  # a reason why no plan exists, or None
     for method in HEURISTIC_METHODS:
-        r = solve(scenario, method=method, objective=objective, clusters=k, seed=seed, time_limit_s=3)
+        r = solve(scenario, method=method, objective=objective, clusters=k, params=SolveParams(seed=seed, time_limit_s=3))
         if hopeless is not None:
             assert r.plan is None and r.status == "infeasible" and hopeless in r.reason, method
             continue
@@ -37,5 +38,5 @@ def test_every_heuristic_plan_passes_the_checker(n, seed, k, objective):
 @pytest.mark.parametrize("method", HEURISTIC_METHODS)
 def test_seeded_runs_repeat(method):
     s = generate(40, seed=2)
-    a, b = (solve(s, method=method, clusters=3, seed=7) for _ in range(2))
+    a, b = (solve(s, method=method, clusters=3, params=SolveParams(seed=7)) for _ in range(2))
     assert a.plan == b.plan and a.objective == b.objective

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gaisnet_opt.generator import generate
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.construction import HEURISTICS
 from gaisnet_opt.solvers.solve import solve
@@ -10,7 +11,7 @@ from gaisnet_opt.solvers.solve import solve
 
 def test_local_search_never_worsens_the_constructive_plans():
     s = generate(40, seed=9)
-    local = solve(s, method="local", clusters=3, time_limit_s=5)
+    local = solve(s, method="local", clusters=3, params=SolveParams(time_limit_s=5))
     for method in HEURISTICS:
         r = solve(s, method=method, clusters=3)
         assert r.objective is None or local.objective <= r.objective

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaisnet_opt.generator import generate
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import ServerLink
 from gaisnet_opt.solvers.service import with_clusters
@@ -26,8 +27,8 @@ def test_exact_methods_match_the_brute_force(scenario, objective, tight):
         if free is not None:
             objective = objective.model_copy(update={"deadline_s": free[0] * 1.5})
     expected = brute_force(scenario, objective, objective.deadline_s)
-    results = {m: solve(scenario, method=m, objective=objective, time_limit_s=60, stop_at_floor=False) for m in ("milp", "cpsat")}
-    results["cpsat, floor stop"] = solve(scenario, method="cpsat", objective=objective, time_limit_s=60)
+    results = {m: solve(scenario, method=m, objective=objective, params=SolveParams(time_limit_s=60, stop_at_floor=False)) for m in ("milp", "cpsat")}
+    results["cpsat, floor stop"] = solve(scenario, method="cpsat", objective=objective, params=SolveParams(time_limit_s=60))
     for method, r in results.items():
         assert_sound_or_explained(scenario, r, objective)
         if expected is None:
@@ -37,7 +38,7 @@ def test_exact_methods_match_the_brute_force(scenario, objective, tight):
             assert r.objective == pytest.approx(expected[0], rel=1e-6, abs=1e-9), method
             assert bound_holds(r.objective, r.bound, objective)
     for method in HEURISTIC_METHODS:
-        h = solve(scenario, method=method, objective=objective, seed=1, time_limit_s=5)
+        h = solve(scenario, method=method, objective=objective, params=SolveParams(seed=1, time_limit_s=5))
         if expected is None:
             assert h.plan is None and h.status in ("infeasible", "error") and h.reason, method
         elif objective.deadline_s is None or method == "local":  # a tight deadline may defeat a constructive heuristic
@@ -53,7 +54,7 @@ def test_exact_methods_match_the_brute_force(scenario, objective, tight):
 def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
     scenario = generate(n, seed=seed)
     objective = Objective(kind=kind, alpha=1.0, beta=0.01)
-    results = [solve(scenario, method=m, objective=objective, time_limit_s=60, stop_at_floor=False) for m in ("milp", "cpsat")]
+    results = [solve(scenario, method=m, objective=objective, params=SolveParams(time_limit_s=60, stop_at_floor=False)) for m in ("milp", "cpsat")]
     for r in results:
         assert_sound_or_explained(scenario, r, objective)
     a, b = results
@@ -63,7 +64,7 @@ def test_milp_and_cpsat_agree_on_generated_scenarios(n, seed, kind):
         for r in results:
             assert bound_holds(r.objective, r.bound, objective)
         for method in HEURISTIC_METHODS:
-            h = solve(scenario, method=method, objective=objective, seed=seed)
+            h = solve(scenario, method=method, objective=objective, params=SolveParams(seed=seed))
             assert_sound(scenario, h, objective)
             assert not_better(h.objective, a.objective, objective)
 
@@ -81,16 +82,16 @@ def test_the_exact_methods_choose_the_edge_server():
     best = brute_force(scenario, Objective())
     assert best is not None and best[1].clusters[0].server == "e1"
     for method in ("milp", "cpsat"):
-        r = solve(scenario, method=method, stop_at_floor=False)
+        r = solve(scenario, method=method, params=SolveParams(stop_at_floor=False))
         assert r.status == "optimal" and r.plan.clusters[0].server == "e1", method
         assert r.objective == pytest.approx(best[0], rel=1e-6) and r.objective < default.objective
-    local = solve(scenario, method="local", seed=1)  # its server move finds e1 too
+    local = solve(scenario, method="local", params=SolveParams(seed=1))  # its server move finds e1 too
     assert local.plan.clusters[0].server == "e1" and local.objective == pytest.approx(best[0], rel=1e-6)
 
 
 def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():
     scenario = generate(20, seed=1)
-    fast, full = (solve(scenario, method="milp", clusters=3, stop_at_floor=stop) for stop in (True, False))
+    fast, full = (solve(scenario, method="milp", clusters=3, params=SolveParams(stop_at_floor=stop)) for stop in (True, False))
     assert fast.status == full.status == "optimal"
     assert fast.objective == pytest.approx(full.objective, rel=1e-6)
     assert fast.bound <= full.objective * (1 + 1e-9) and full.params.get("proved_by") is None
@@ -99,7 +100,7 @@ def test_the_floor_proves_a_heuristic_plan_optimal_or_the_model_runs():
 @pytest.mark.slow
 def test_time_out_returns_the_best_plan_with_a_bound():
     scenario, objective = generate(30, seed=4), Objective(kind="energy")
-    r = solve(scenario, method="milp", objective=objective, time_limit_s=1.0, clusters=3)
+    r = solve(scenario, method="milp", objective=objective, clusters=3, params=SolveParams(time_limit_s=1.0))
     assert r.status in ("feasible", "optimal") and r.plan is not None
     assert_sound(with_clusters(scenario, 3), r, objective)
     assert r.bound is None or bound_holds(r.objective, r.bound, objective)

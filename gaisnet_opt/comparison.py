@@ -1,4 +1,7 @@
-"""Every applicable method on one problem under the same limit, measured against one bound.
+"""Every applicable method on one problem under the same limit, measured against one bound (`compare`).
+
+Named `comparison`, not `compare`: a submodule named like the package's
+`compare` function would replace it on `gaisnet_opt` once imported.
 
 The gap of every row is taken to the same reference: the best bound any exact
 method proved (the largest lower bound when minimizing, the smallest upper
@@ -11,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from gaisnet_opt.cost import RoundCost, round_cost
 from gaisnet_opt.errors import InputError
 from gaisnet_opt.io import csv_text
+from gaisnet_opt.params import SolveParams
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective, SolveResult, relative_gap
 from gaisnet_opt.scenario import Scenario
@@ -62,18 +67,18 @@ def compare_results(scenario: Scenario, results: Sequence[SolveResult], objectiv
     return Comparison(objective, bound, source, rows)
 
 
-def _joint_runner(scenario: Scenario, objective: Objective, time_limit_s: float, seed: int,
+def _joint_runner(scenario: Scenario, objective: Objective, params: SolveParams,
                   clusters: int | None) -> Callable[[str], SolveResult]:
-    from gaisnet_opt.solvers.solve import solve
+    from gaisnet_opt.solvers.solve import Method, solve
 
-    return lambda m: solve(scenario, m, objective, time_limit_s=time_limit_s, seed=seed, clusters=clusters)  # type: ignore[arg-type]
+    return lambda m: solve(scenario, cast(Method, m), objective, params=params, clusters=clusters)
 
 
-def _split_runner(scenario: Scenario, objective: Objective, time_limit_s: float, chain: list[str],
+def _split_runner(scenario: Scenario, objective: Objective, params: SolveParams, chain: list[str],
                   kind: ClusterKind) -> Callable[[str], SolveResult]:
-    from gaisnet_opt.solvers.split import solve_split
+    from gaisnet_opt.solvers.split import SplitMethod, solve_split
 
-    return lambda m: solve_split(scenario, chain, kind, m, objective, time_limit_s)  # type: ignore[arg-type]
+    return lambda m: solve_split(scenario, chain, kind, cast(SplitMethod, m), objective, params=params)
 
 
 def applicable_methods(chain: list[str] | None) -> tuple[str, ...]:
@@ -90,22 +95,23 @@ def applicable_methods(chain: list[str] | None) -> tuple[str, ...]:
 def compare(
     scenario: Scenario,
     objective: Objective = Objective(),
-    time_limit_s: float = 10.0,
+    *,
+    params: SolveParams = SolveParams(time_limit_s=10.0),
     methods: Sequence[str] | None = None,
-    seed: int = 0,
     clusters: int | None = None,
     chain: list[str] | None = None,
     kind: ClusterKind = "finetune",
 ) -> Comparison:
-    """Run `methods` (default: every applicable one) on the round, or on one chain's split if `chain` is given."""
+    """Run `methods` (default: every applicable one) on the round, or on one chain's split if `chain` is given;
+    each method gets `params` (its time limit is per method). An unknown method is an InputError naming `methods`."""
     names = tuple(methods) if methods is not None else applicable_methods(chain)
     if not names:
         raise InputError("options", [("methods", "name at least one method")])
     unknown = sorted(set(names) - set(applicable_methods(chain)))
     if unknown:
         raise InputError("options", [("methods", f"unknown {', '.join(unknown)}; choose from {', '.join(applicable_methods(chain))}")])
-    run = (_split_runner(scenario, objective, time_limit_s, chain, kind) if chain is not None
-           else _joint_runner(scenario, objective, time_limit_s, seed, clusters))
+    run = (_split_runner(scenario, objective, params, chain, kind) if chain is not None
+           else _joint_runner(scenario, objective, params, clusters))
     return compare_results(scenario, [run(m) for m in names], objective)
 
 
