@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Node, Scenario
@@ -310,3 +312,109 @@ def objective_value(cost: RoundCost, objective: Objective) -> float:
         case "bottleneck":
             return max((c.bottleneck_s for c in cost.clusters), default=0.0)
     raise ValueError(f"unknown objective kind {objective.kind!r}")
+
+
+@dataclass(frozen=True)
+class SegmentArrays:
+    """`member_cost` for every node and range first..last at once, as `[node, first, last]` arrays (numpy).
+
+    The same formulas, vectorised for the city-scale bounds and pricing
+    (`gaisnet_opt.bounds.chain_search`); `nodes` gives the node order.
+    Server-dependent figures carry a leading server axis in `servers` order:
+    `delivery_s`, `upload_s`, `link_j` (their air energy). `iter_s` is
+    forward + backward seconds per iteration, `compute_j` the FLOPs' energy
+    over the round's iterations, `fits` whether the memory holds the load.
+    Entries with first > last are meaningless (and `fits` False).
+    """
+
+    nodes: tuple[str, ...]
+    servers: tuple[str | None, ...]
+    iter_s: np.ndarray
+    compute_j: np.ndarray
+    fits: np.ndarray
+    delivery_s: np.ndarray
+    upload_s: np.ndarray
+    link_j: np.ndarray
+
+
+def _range_totals(scenario: Scenario, figure: str) -> np.ndarray:
+    n, sums = scenario.profile.n_units, scenario.profile.prefix
+    x = np.asarray(getattr(sums, figure))
+    return x[None, 1:] - x[:n, None]  # [first, last] = x[last + 1] - x[first]
+
+
+def _transfer_array(n_bytes: np.ndarray, rate_bps: np.ndarray) -> np.ndarray:
+    """`transfer_s` elementwise; a rate of NaN means no link."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        secs = n_bytes * BITS_PER_BYTE / rate_bps
+    return np.where(n_bytes <= 0, 0.0, np.where(np.isnan(rate_bps), math.inf, secs))
+
+
+def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int, cached: bool,
+                   servers: tuple[str | None, ...]) -> SegmentArrays:
+    """Every node's `member_cost` figures (and their energies) for every range, per server in `servers`."""
+    nodes = scenario.nodes
+    n, it = scenario.profile.n_units, iterations(scenario, kind)
+    flops = np.array([effective_flops(v) for v in nodes])[:, None, None]
+    eta = np.array([v.bwd_efficiency for v in nodes])[:, None, None]
+    fixed = math.ceil(samples / scenario.training.batch_size) * np.array([v.pass_overhead_s for v in nodes])[:, None, None]
+    fwd = samples * _range_totals(scenario, "fwd_flops")[None]
+    bwd = samples * _range_totals(scenario, "bwd_flops")[None] if kind == "finetune" else np.zeros((1, n, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bwd_s = np.where(bwd > 0, fixed + bwd / (flops * eta), 0.0)
+    iter_s = fixed + fwd / flops + bwd_s
+    compute_j = it * (fwd + bwd) * np.array([v.energy_per_flop for v in nodes])[:, None, None]
+    memory = np.array([[member_memory(scenario, kind, f, l, samples) if f <= l else math.inf for l in range(n)]
+                       for f in range(n)])
+    fits = memory[None] <= np.array([effective_memory(v) for v in nodes])[:, None, None]
+    moves = np.array([v.kind == "client" and not cached for v in nodes])[:, None, None]
+    tunable = _range_totals(scenario, "tunable_param_bytes")[None]
+    dl_bytes = np.where(moves, tunable, 0.0)
+    ul_bytes = dl_bytes if kind == "finetune" else np.zeros_like(dl_bytes)
+    power = np.array([v.tx_power_w for v in nodes])[:, None, None]
+    dls, uls, links = [], [], []
+    for server in servers:
+        def rate(attr: str) -> np.ndarray:
+            got = [getattr(scenario.server_link[(v.id, server)], attr) if (v.id, server) in scenario.server_link
+                   else math.nan for v in nodes]
+            return np.array(got)[:, None, None]
+
+        dl = _transfer_array(dl_bytes, rate("downlink_bps"))
+        ul = _transfer_array(ul_bytes, rate("uplink_bps"))
+        server_w = scenario.node[server].tx_power_w if server is not None else 0.0
+        dls.append(dl)
+        uls.append(ul)
+        with np.errstate(invalid="ignore"):  # no link at 0 W: infinite seconds, not a fit anyway
+            links.append(np.where(dl == 0, 0.0, dl * server_w) + np.where(ul == 0, 0.0, ul * power))
+    return SegmentArrays(tuple(v.id for v in nodes), servers, iter_s, compute_j, fits & (np.triu(np.ones((n, n))) > 0),
+                         np.array(dls), np.array(uls), np.array(links))
+
+
+@dataclass(frozen=True)
+class HopArrays:
+    """`hop_cost` for every link src → dst and every unit u at once: `iter_s[link, u]` forward + backward
+    seconds per iteration, `energy_j[link, u]` over the round's iterations (infinite where a needed link is missing)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    iter_s: np.ndarray
+    energy_j: np.ndarray
+
+
+def hop_arrays(scenario: Scenario, kind: ClusterKind, samples: int, src: np.ndarray, dst: np.ndarray,
+               fwd_rate: np.ndarray, bwd_rate: np.ndarray) -> HopArrays:
+    """Every unit's hop along the links given by node indices `src` → `dst` with `rate(src, dst)` and
+    `rate(dst, src)` (NaN: no link), as `hop_cost` and `hop_energy_j` price them."""
+    units = scenario.profile.units[:-1]
+    finetune = kind == "finetune"
+    fwd_bytes = samples * (np.array([u.out_bytes for u in units]) + (LABEL_BYTES if finetune else 0.0))
+    bwd_bytes = samples * np.array([u.grad_bytes for u in units]) if finetune else np.zeros(len(units))
+    fwd_s = _transfer_array(fwd_bytes[None, :], fwd_rate[:, None])
+    bwd_s = _transfer_array(bwd_bytes[None, :], bwd_rate[:, None])
+    power = np.array([v.tx_power_w for v in scenario.nodes])
+    it = iterations(scenario, kind)
+    with np.errstate(invalid="ignore"):
+        energy = it * (np.where(fwd_s == 0, 0.0, fwd_s * power[src][:, None])
+                       + np.where(bwd_s == 0, 0.0, bwd_s * power[dst][:, None]))
+    t = fwd_s + bwd_s
+    return HopArrays(src, dst, t, np.where(np.isfinite(t), energy, math.inf))
