@@ -374,13 +374,11 @@ def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int, cached: 
     power = np.array([v.tx_power_w for v in nodes])[:, None, None]
     dls, uls, links = [], [], []
     for server in servers:
-        def rate(attr: str) -> np.ndarray:
-            got = [getattr(scenario.server_link[(v.id, server)], attr) if (v.id, server) in scenario.server_link
-                   else math.nan for v in nodes]
-            return np.array(got)[:, None, None]
-
-        dl = _transfer_array(dl_bytes, rate("downlink_bps"))
-        ul = _transfer_array(ul_bytes, rate("uplink_bps"))
+        links_of = [scenario.server_link.get((v.id, server)) if server is not None else None for v in nodes]
+        down = np.array([x.downlink_bps if x else math.nan for x in links_of])[:, None, None]
+        up = np.array([x.uplink_bps if x else math.nan for x in links_of])[:, None, None]
+        dl = _transfer_array(dl_bytes, down)
+        ul = _transfer_array(ul_bytes, up)
         server_w = scenario.node[server].tx_power_w if server is not None else 0.0
         dls.append(dl)
         uls.append(ul)

@@ -49,7 +49,7 @@ def test_segment_arrays_are_member_cost(scenario, kind, samples, cached):
 def test_hop_arrays_are_hop_cost(scenario, kind, samples):
     ids = [v.id for v in scenario.nodes]
     pairs = [(a, b) for a in range(len(ids)) for b in range(len(ids)) if a != b]
-    rate = lambda a, b: scenario.rate(ids[a], ids[b]) if scenario.rate(ids[a], ids[b]) is not None else math.nan  # noqa: E731
+    rate = lambda a, b: scenario.rate(ids[a], ids[b]) if scenario.rate(ids[a], ids[b]) is not None else math.nan
     src, dst = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     arr = hop_arrays(scenario, kind, samples, src, dst, np.array([rate(a, b) for a, b in pairs]),
                      np.array([rate(b, a) for a, b in pairs]))
