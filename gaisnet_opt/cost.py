@@ -319,19 +319,24 @@ class SegmentArrays:
     """`member_cost` for every node and range first..last at once, as `[node, first, last]` arrays (numpy).
 
     The same formulas, vectorised for the city-scale bounds and pricing
-    (`gaisnet_opt.bounds.chain_search`); `nodes` gives the node order.
-    Server-dependent figures carry a leading server axis in `servers` order:
-    `delivery_s`, `upload_s`, `link_j` (their air energy). `iter_s` is
+    (`gaisnet_opt.bounds.chain_search`), nodes in scenario order: `iter_s`
     forward + backward seconds per iteration, `compute_j` the FLOPs' energy
-    over the round's iterations, `fits` whether the memory holds the load.
-    Entries with first > last are meaningless (and `fits` False).
+    over the round's iterations, `fits` whether the memory holds the load
+    (False where first > last).
     """
 
-    nodes: tuple[str, ...]
-    servers: tuple[str | None, ...]
     iter_s: np.ndarray
     compute_j: np.ndarray
     fits: np.ndarray
+
+
+@dataclass(frozen=True)
+class ServerArrays:
+    """`member_cost`'s delivery and upload for every server, node and range, `[server, node, first, last]`:
+    seconds, and their air energy `link_j` (the server sends, the member uploads). They depend on the
+    cluster's kind and caching only, not on its samples."""
+
+    servers: tuple[str | None, ...]
     delivery_s: np.ndarray
     upload_s: np.ndarray
     link_j: np.ndarray
@@ -347,12 +352,13 @@ def _transfer_array(n_bytes: np.ndarray, rate_bps: np.ndarray) -> np.ndarray:
     """`transfer_s` elementwise; a rate of NaN means no link."""
     with np.errstate(invalid="ignore", divide="ignore"):
         secs = n_bytes * BITS_PER_BYTE / rate_bps
-    return np.where(n_bytes <= 0, 0.0, np.where(np.isnan(rate_bps), math.inf, secs))
+    secs[np.isnan(secs)] = math.inf
+    secs[np.broadcast_to(n_bytes <= 0, secs.shape)] = 0.0
+    return secs
 
 
-def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int, cached: bool,
-                   servers: tuple[str | None, ...]) -> SegmentArrays:
-    """Every node's `member_cost` figures (and their energies) for every range, per server in `servers`."""
+def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int) -> SegmentArrays:
+    """Every node's `member_cost` compute and memory figures for every range over `samples` samples."""
     nodes = scenario.nodes
     n, it = scenario.profile.n_units, iterations(scenario, kind)
     flops = np.array([effective_flops(v) for v in nodes])[:, None, None]
@@ -367,6 +373,12 @@ def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int, cached: 
     memory = np.array([[member_memory(scenario, kind, f, l, samples) if f <= l else math.inf for l in range(n)]
                        for f in range(n)])
     fits = memory[None] <= np.array([effective_memory(v) for v in nodes])[:, None, None]
+    return SegmentArrays(iter_s, compute_j, fits)
+
+
+def server_arrays(scenario: Scenario, kind: ClusterKind, cached: bool, servers: tuple[str | None, ...]) -> ServerArrays:
+    """Every node's `member_cost` delivery and upload (and `member_link_energy_j`) per server in `servers`."""
+    nodes = scenario.nodes
     moves = np.array([v.kind == "client" and not cached for v in nodes])[:, None, None]
     tunable = _range_totals(scenario, "tunable_param_bytes")[None]
     dl_bytes = np.where(moves, tunable, 0.0)
@@ -382,10 +394,9 @@ def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int, cached: 
         server_w = scenario.node[server].tx_power_w if server is not None else 0.0
         dls.append(dl)
         uls.append(ul)
-        with np.errstate(invalid="ignore"):  # no link at 0 W: infinite seconds, not a fit anyway
+        with np.errstate(invalid="ignore"):  # no link at 0 W: infinite seconds, never usable anyway
             links.append(np.where(dl == 0, 0.0, dl * server_w) + np.where(ul == 0, 0.0, ul * power))
-    return SegmentArrays(tuple(v.id for v in nodes), servers, iter_s, compute_j, fits & (np.triu(np.ones((n, n))) > 0),
-                         np.array(dls), np.array(uls), np.array(links))
+    return ServerArrays(servers, np.array(dls), np.array(uls), np.array(links))
 
 
 @dataclass(frozen=True)

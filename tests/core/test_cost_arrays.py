@@ -16,6 +16,7 @@ from gaisnet_opt.cost import (
     member_cost,
     member_link_energy_j,
     segment_arrays,
+    server_arrays,
 )
 from tests.support.joint_cases import scenarios
 
@@ -29,19 +30,21 @@ def _same(a: float, b: float) -> bool:
        cached=st.booleans())
 def test_segment_arrays_are_member_cost(scenario, kind, samples, cached):
     servers = (*(e.id for e in scenario.edges), None)
-    arr = segment_arrays(scenario, kind, samples, cached, servers)
+    arr = segment_arrays(scenario, kind, samples)
+    srv = server_arrays(scenario, kind, cached, servers)
+    ids = [v.id for v in scenario.nodes]
     n, it = scenario.profile.n_units, (scenario.training.local_iters if kind == "finetune" else 1)
-    for i, node in enumerate(arr.nodes):
+    for i, node in enumerate(ids):
         for f in range(n):
             for l in range(f, n):
                 for k, server in enumerate(servers):
                     m = member_cost(scenario, kind, node, f, l, server, samples, cached)
                     assert _same(arr.iter_s[i, f, l], m.fwd_s + m.bwd_s)
-                    assert _same(arr.delivery_s[k, i, f, l], m.delivery_s) and _same(arr.upload_s[k, i, f, l], m.upload_s)
+                    assert _same(srv.delivery_s[k, i, f, l], m.delivery_s) and _same(srv.upload_s[k, i, f, l], m.upload_s)
                     assert arr.fits[i, f, l] == (m.memory_bytes <= m.memory_capacity_bytes)
                     assert _same(arr.compute_j[i, f, l], member_compute_energy_j(scenario, m, it))
                     if m.delivery_s < math.inf and m.upload_s < math.inf:
-                        assert _same(arr.link_j[k, i, f, l], member_link_energy_j(scenario, m, server))
+                        assert _same(srv.link_j[k, i, f, l], member_link_energy_j(scenario, m, server))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,196 @@
+"""The exact cheapest clusters from one start point: a best-first (A*) search over real chains.
+
+A partial chain is a path of distinct nodes from the start, each holding a
+unit range, with its exact figures so far (additive seconds, the delivery
+and upload maxima, joules) read from the cost model's arrays. It grows by a
+hop to an out-neighbour and that neighbour's range; the estimate of the rest
+is the relaxation `completion.to_head`, a lower bound, so chains come off the
+heap cheapest first and the first complete one is the start's optimum
+(Hart, Nilsson and Raphael, IEEE Trans. SSC 4(2), 1968). An edge server
+joins a chain only as its own cluster's server, as in the exact models
+(docs/model.md §7.1). `penalty` adds a price per node that joins (column
+generation's duals). `limit` keeps every chain within that value, up to
+`cap` of them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaisnet_opt.bounds.completion import hop_cost, to_head
+from gaisnet_opt.bounds.link_graph import Figures, LinkGraph
+from gaisnet_opt.cost import hop_energy_j, iterations
+from gaisnet_opt.cost import hop_cost as cost_hop
+from gaisnet_opt.plan import Cluster, Member
+
+Range = tuple[int, int, int]
+"""(node index, first unit, last unit)."""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One complete cluster the search found: its value (objective plus penalties), exact latency and energy."""
+
+    value: float
+    latency_s: float
+    energy_j: float
+    server: str | None
+    members: tuple[Range, ...]
+
+    def cluster(self, graph: LinkGraph, kind: str) -> Cluster:
+        members = tuple(Member(node=graph.ids[v], first=f, last=l) for v, f, l in self.members)
+        return Cluster(kind=kind, members=members, server=self.server)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Partial:
+    secs: float
+    dl: float
+    ul: float
+    joules: float
+    pen: float
+    server: int
+    path: tuple[Range, ...]
+
+
+@dataclass
+class Search:
+    """The figures and estimates one (kind, samples, cached) search needs; `deadline_s` prunes by latency."""
+
+    graph: LinkGraph
+    fig: Figures
+    objective: str
+    h: np.ndarray
+    h_latency: np.ndarray | None = None
+    deadline_s: float | None = None
+    _ret: dict[int, dict[int, tuple[float, float]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, graph: LinkGraph, fig: Figures, objective: str, deadline_s: float | None = None) -> Search:
+        """A search for `objective` over `fig`, its estimates swept once (the latency one too under a deadline)."""
+        h = to_head(graph, fig, objective)
+        h_lat = to_head(graph, fig, "latency") if deadline_s is not None and objective != "latency" else None
+        return cls(graph, fig, objective, h, h_lat, deadline_s)
+
+    def __post_init__(self) -> None:
+        self.it = iterations(self.graph.scenario, self.fig.kind)
+        self.seg_s = self.it * self.fig.seg.iter_s
+        self.hop_s = hop_cost(self.graph, self.fig, "latency")
+        self.hop_j = hop_cost(self.graph, self.fig, "energy")
+        self.n = self.seg_s.shape[1]
+        self.server_node = [self.graph.index[s] if s is not None else -1 for s in self.graph.servers]
+        self.slots = np.array([v.slots for v in self.graph.scenario.nodes])
+
+    def value(self, p: _Partial) -> float:
+        return (p.secs + p.dl + p.ul if self.objective == "latency" else p.joules) + p.pen
+
+    def returns(self, start: int) -> dict[int, tuple[float, float]]:
+        """Seconds and joules of the inference result from each node back to `start` (none for fine-tuning)."""
+        if start not in self._ret:
+            s, g, out = self.graph.scenario, self.graph, {}
+            if self.fig.kind == "inference":
+                for v in np.flatnonzero(g.dst == start):
+                    a = int(g.src[v])
+                    hop = cost_hop(s, "inference", g.ids[a], g.ids[start], self.n - 1, self.fig.samples)
+                    if hop.fwd_s < math.inf:
+                        out[a] = (hop.fwd_s, hop_energy_j(s, hop, 1))
+            self._ret[start] = out
+        return self._ret[start]
+
+    def chains(self, start: int, limit: float = math.inf, cap: int = 1, penalty: np.ndarray | None = None) -> list[Chain]:
+        """The start's cheapest complete chains, cheapest first: at most `cap`, none above `limit`."""
+        pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
+        heap: list[tuple[float, int, bool, _Partial]] = []
+        tick = itertools.count()
+        kept: list[float] = []  # the cap smallest complete values pushed, negated (a max-heap)
+        found: list[Chain] = []
+
+        def bound() -> float:
+            return min(limit, -kept[0]) if len(kept) >= cap else limit
+
+        def push(f: float, done: bool, p: _Partial) -> None:
+            if f > bound():
+                return
+            if done:
+                heapq.heappush(kept, -f)
+                if len(kept) > cap:
+                    heapq.heappop(kept)
+            heapq.heappush(heap, (f, next(tick), done, p))
+
+        self._seed(start, pen, push)
+        while heap:
+            f, _, done, p = heapq.heappop(heap)
+            if f > limit:
+                break
+            if done:
+                found.append(self._chain(f, p, start))
+                if len(found) >= cap:
+                    break
+                continue
+            self._expand(start, p, pen, push, bound())
+        return found
+
+    def _seed(self, start: int, pen: np.ndarray, push) -> None:  # type: ignore[no-untyped-def]
+        n, fig = self.n, self.fig
+        srv = fig.links.arrays
+        for k in range(len(self.graph.servers)):
+            joules = fig.energy_j(k, start, 0)
+            for l in np.flatnonzero(fig.usable(k, start, 0)):
+                p = _Partial(float(self.seg_s[start, 0, l]), float(srv.delivery_s[k, start, 0, l]),
+                             float(srv.upload_s[k, start, 0, l]), float(joules[l]), float(pen[start]), k,
+                             ((start, 0, int(l)),))
+                self._offer(p, int(l) == n - 1, push)
+
+    def _offer(self, p: _Partial, done: bool, push) -> None:  # type: ignore[no-untyped-def]
+        end, last = p.path[-1][0], p.path[-1][2]
+        latency = p.secs + p.dl + p.ul + (0.0 if done else float(self.h_lat[end, last]))
+        if self.deadline_s is not None and latency > self.deadline_s:
+            return
+        push(self.value(p) + (0.0 if done else float(self.h[end, last])), done, p)
+
+    @property
+    def h_lat(self) -> np.ndarray:
+        if self.objective == "latency":
+            return self.h
+        return self.h_latency if self.h_latency is not None else np.zeros_like(self.h)
+
+    def _expand(self, start: int, p: _Partial, pen: np.ndarray, push, cut: float) -> None:  # type: ignore[no-untyped-def]
+        g, fig, n = self.graph, self.fig, self.n
+        u, l, k = p.path[-1][0], p.path[-1][2], p.server
+        links = np.arange(g.indptr[u], g.indptr[u + 1])
+        v = g.dst[links]
+        seen = np.array([x[0] for x in p.path])
+        ok = np.isfinite(self.hop_s[links, l]) & ~np.isin(v, seen)
+        ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0))
+        links, v = links[ok], v[ok]
+        if not len(v):
+            return
+        j = l + 1
+        secs = p.secs + self.hop_s[links, l][:, None] + self.seg_s[v, j, j:]
+        dl = np.maximum(p.dl, fig.links.arrays.delivery_s[k, v, j, j:])
+        ul = np.maximum(p.ul, fig.links.arrays.upload_s[k, v, j, j:])
+        with np.errstate(invalid="ignore"):
+            joules = p.joules + self.hop_j[links, l][:, None] + fig.energy_j(k, v, j)
+        pens = p.pen + pen[v][:, None]
+        ret_s, ret_j = np.zeros(len(v)), np.zeros(len(v))
+        if fig.kind == "inference":
+            back = self.returns(start)
+            ret_s = np.array([back.get(int(x), (math.inf, 0.0))[0] for x in v])
+            ret_j = np.array([back.get(int(x), (math.inf, 0.0))[1] for x in v])
+        secs[:, -1] += ret_s
+        joules[:, -1] += ret_j
+        est = (secs + dl + ul if self.objective == "latency" else joules) + pens + self.h[v, j:]
+        good = fig.usable(k, v, j) & (est <= cut)
+        for a, b in zip(*np.nonzero(good), strict=True):
+            q = _Partial(float(secs[a, b]), float(dl[a, b]), float(ul[a, b]), float(joules[a, b]), float(pens[a, 0]),
+                         k, (*p.path, (int(v[a]), j, j + int(b))))
+            self._offer(q, j + int(b) == n - 1, push)
+
+    def _chain(self, f: float, p: _Partial, start: int) -> Chain:
+        return Chain(value=f, latency_s=p.secs + p.dl + p.ul, energy_j=p.joules, server=self.graph.servers[p.server],
+                     members=p.path)
