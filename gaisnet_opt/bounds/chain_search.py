@@ -18,15 +18,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gaisnet_opt.bounds.completion import hop_cost, to_head
 from gaisnet_opt.bounds.link_graph import Figures, LinkGraph
-from gaisnet_opt.cost import hop_energy_j, iterations
 from gaisnet_opt.cost import hop_cost as cost_hop
-from gaisnet_opt.plan import Cluster, Member
+from gaisnet_opt.cost import hop_energy_j, iterations
+from gaisnet_opt.plan import Cluster, ClusterKind, Member
 
 Range = tuple[int, int, int]
 """(node index, first unit, last unit)."""
@@ -42,9 +43,9 @@ class Chain:
     server: str | None
     members: tuple[Range, ...]
 
-    def cluster(self, graph: LinkGraph, kind: str) -> Cluster:
+    def cluster(self, graph: LinkGraph, kind: ClusterKind) -> Cluster:
         members = tuple(Member(node=graph.ids[v], first=f, last=l) for v, f, l in self.members)
-        return Cluster(kind=kind, members=members, server=self.server)  # type: ignore[arg-type]
+        return Cluster(kind=kind, members=members, server=self.server)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class _Partial:
     pen: float
     server: int
     path: tuple[Range, ...]
+
+
+Push = Callable[[float, bool, "_Partial"], None]
+"""Offer a heap entry: its estimate, whether the chain is complete, the chain."""
 
 
 @dataclass
@@ -102,8 +107,10 @@ class Search:
             self._ret[start] = out
         return self._ret[start]
 
-    def chains(self, start: int, limit: float = math.inf, cap: int = 1, penalty: np.ndarray | None = None) -> list[Chain]:
-        """The start's cheapest complete chains, cheapest first: at most `cap`, none above `limit`."""
+    def chains(self, start: int, limit: float = math.inf, cap: int = 1, penalty: np.ndarray | None = None,
+               edges: bool = True) -> list[Chain]:
+        """The start's cheapest complete chains, cheapest first: at most `cap`, none above `limit`
+        (`edges`: whether an edge server may join the chain)."""
         pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
         heap: list[tuple[float, int, bool, _Partial]] = []
         tick = itertools.count()
@@ -132,10 +139,10 @@ class Search:
                 if len(found) >= cap:
                     break
                 continue
-            self._expand(start, p, pen, push, bound())
+            self._expand(start, p, pen, push, bound(), edges)
         return found
 
-    def _seed(self, start: int, pen: np.ndarray, push) -> None:  # type: ignore[no-untyped-def]
+    def _seed(self, start: int, pen: np.ndarray, push: Push) -> None:
         n, fig = self.n, self.fig
         srv = fig.links.arrays
         for k in range(len(self.graph.servers)):
@@ -146,7 +153,7 @@ class Search:
                              ((start, 0, int(l)),))
                 self._offer(p, int(l) == n - 1, push)
 
-    def _offer(self, p: _Partial, done: bool, push) -> None:  # type: ignore[no-untyped-def]
+    def _offer(self, p: _Partial, done: bool, push: Push) -> None:
         end, last = p.path[-1][0], p.path[-1][2]
         latency = p.secs + p.dl + p.ul + (0.0 if done else float(self.h_lat[end, last]))
         if self.deadline_s is not None and latency > self.deadline_s:
@@ -159,14 +166,14 @@ class Search:
             return self.h
         return self.h_latency if self.h_latency is not None else np.zeros_like(self.h)
 
-    def _expand(self, start: int, p: _Partial, pen: np.ndarray, push, cut: float) -> None:  # type: ignore[no-untyped-def]
+    def _expand(self, start: int, p: _Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
         g, fig, n = self.graph, self.fig, self.n
         u, l, k = p.path[-1][0], p.path[-1][2], p.server
         links = np.arange(g.indptr[u], g.indptr[u + 1])
         v = g.dst[links]
         seen = np.array([x[0] for x in p.path])
         ok = np.isfinite(self.hop_s[links, l]) & ~np.isin(v, seen)
-        ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0))
+        ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0) & edges)
         links, v = links[ok], v[ok]
         if not len(v):
             return
