@@ -76,20 +76,30 @@ class Search:
     _ret: dict[int, dict[int, tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, graph: LinkGraph, fig: Figures, objective: str, deadline_s: float | None = None) -> Search:
-        """A search for `objective` over `fig`, its estimates swept once (the latency one too under a deadline)."""
-        h = to_head(graph, fig, objective)
-        h_lat = to_head(graph, fig, "latency") if deadline_s is not None and objective != "latency" else None
+    def build(cls, graph: LinkGraph, fig: Figures, objective: str, deadline_s: float | None = None,
+              estimate: Figures | None = None) -> Search:
+        """A search for `objective` over `fig`, its estimates swept once over `estimate` (default `fig`; any
+        figures no dearer, e.g. fewer samples) and the latency one too under a deadline."""
+        base = estimate if estimate is not None else fig
+        h = to_head(graph, base, objective)
+        h_lat = to_head(graph, base, "latency") if deadline_s is not None and objective != "latency" else None
         return cls(graph, fig, objective, h, h_lat, deadline_s)
 
     def __post_init__(self) -> None:
         self.it = iterations(self.graph.scenario, self.fig.kind)
         self.seg_s = self.it * self.fig.seg.iter_s
-        self.hop_s = hop_cost(self.graph, self.fig, "latency")
-        self.hop_j = hop_cost(self.graph, self.fig, "energy")
         self.n = self.seg_s.shape[1]
         self.server_node = [self.graph.index[s] if s is not None else -1 for s in self.graph.servers]
         self.slots = np.array([v.slots for v in self.graph.scenario.nodes])
+
+    def out_hops(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """Round seconds and joules `[link, unit]` of u's out-links (in `indptr` order), computed once."""
+        out = self.fig.out
+        if u not in out:
+            fig = self.fig if self.fig.hops is not None else self.graph.out_figures(self.fig, u)
+            lo, hi = (self.graph.indptr[u], self.graph.indptr[u + 1]) if self.fig.hops is not None else (0, None)
+            out[u] = (hop_cost(self.graph, fig, "latency")[lo:hi], hop_cost(self.graph, fig, "energy")[lo:hi])
+        return out[u]
 
     def value(self, p: _Partial) -> float:
         return (p.secs + p.dl + p.ul if self.objective == "latency" else p.joules) + p.pen
@@ -142,6 +152,12 @@ class Search:
             self._expand(start, p, pen, push, bound(), edges)
         return found
 
+    def estimate(self, start: int) -> float:
+        """A lower bound on any cluster from `start` without searching: its first segment plus the estimate."""
+        seen: list[float] = []
+        self._seed(start, np.zeros(len(self.graph.ids)), lambda f, done, p: seen.append(f))
+        return min(seen, default=math.inf)
+
     def _seed(self, start: int, pen: np.ndarray, push: Push) -> None:
         n, fig = self.n, self.fig
         srv = fig.links.arrays
@@ -171,18 +187,19 @@ class Search:
         u, l, k = p.path[-1][0], p.path[-1][2], p.server
         links = np.arange(g.indptr[u], g.indptr[u + 1])
         v = g.dst[links]
+        hop_s, hop_j = self.out_hops(u)
         seen = np.array([x[0] for x in p.path])
-        ok = np.isfinite(self.hop_s[links, l]) & ~np.isin(v, seen)
+        ok = np.isfinite(hop_s[:, l]) & ~np.isin(v, seen)
         ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0) & edges)
-        links, v = links[ok], v[ok]
+        v, hop_s, hop_j = v[ok], hop_s[ok, l], hop_j[ok, l]
         if not len(v):
             return
         j = l + 1
-        secs = p.secs + self.hop_s[links, l][:, None] + self.seg_s[v, j, j:]
+        secs = p.secs + hop_s[:, None] + self.seg_s[v, j, j:]
         dl = np.maximum(p.dl, fig.links.arrays.delivery_s[k, v, j, j:])
         ul = np.maximum(p.ul, fig.links.arrays.upload_s[k, v, j, j:])
         with np.errstate(invalid="ignore"):
-            joules = p.joules + self.hop_j[links, l][:, None] + fig.energy_j(k, v, j)
+            joules = p.joules + hop_j[:, None] + fig.energy_j(k, v, j)
         pens = p.pen + pen[v][:, None]
         ret_s, ret_j = np.zeros(len(v)), np.zeros(len(v))
         if fig.kind == "inference":

@@ -27,7 +27,8 @@ def segment_cost(graph: LinkGraph, fig: Figures, objective: str) -> np.ndarray:
 
 
 def hop_cost(graph: LinkGraph, fig: Figures, objective: str) -> np.ndarray:
-    """Each link's `[link, unit]` round seconds (latency) or joules."""
+    """Each link's `[link, unit]` round seconds (latency) or joules (`fig` must carry its hops)."""
+    assert fig.hops is not None
     if objective == "energy":
         return fig.hops.energy_j
     return iterations(graph.scenario, fig.kind) * fig.hops.iter_s

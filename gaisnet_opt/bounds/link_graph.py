@@ -66,11 +66,19 @@ class LinkGraph:
             self._links[(kind, cached)] = ServerLinks(server_arrays(self.scenario, kind, cached, self.servers))
         return self._links[(kind, cached)]
 
-    def figures(self, kind: ClusterKind, samples: int, cached: bool) -> Figures:
-        """The cost model's segment and hop figures for clusters of `kind` over `samples` samples."""
+    def figures(self, kind: ClusterKind, samples: int, cached: bool, hops: bool = True) -> Figures:
+        """The cost model's segment and hop figures for clusters of `kind` over `samples` samples
+        (`hops` False: hop figures are left to `out_figures`, node by node)."""
         seg = segment_arrays(self.scenario, kind, samples)
-        hops = hop_arrays(self.scenario, kind, samples, self.src, self.dst, self.fwd_rate, self.bwd_rate)
-        return Figures(kind, samples, seg, self.server_links(kind, cached), hops)
+        links = hop_arrays(self.scenario, kind, samples, self.src, self.dst, self.fwd_rate, self.bwd_rate) if hops else None
+        return Figures(kind, samples, seg, self.server_links(kind, cached), links)
+
+    def out_figures(self, fig: Figures, u: int) -> Figures:
+        """`fig` with the hop figures of node u's out-links only (in `indptr` order)."""
+        sl = slice(self.indptr[u], self.indptr[u + 1])
+        hops = hop_arrays(self.scenario, fig.kind, fig.samples, self.src[sl], self.dst[sl], self.fwd_rate[sl],
+                          self.bwd_rate[sl])
+        return Figures(fig.kind, fig.samples, fig.seg, fig.links, hops)
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,9 @@ class Figures:
     samples: int
     seg: SegmentArrays
     links: ServerLinks
-    hops: HopArrays
+    hops: HopArrays | None
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
+    """Per node, its out-links' round seconds and joules once a search has asked (`Search.out_hops`)."""
 
     def usable(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         """Whether node(s) v may hold j..l for each l >= j, served by server k (memory and server links)."""
