@@ -73,6 +73,8 @@ class Search:
     h: np.ndarray
     h_latency: np.ndarray | None = None
     deadline_s: float | None = None
+    barred: np.ndarray | None = None
+    """Nodes no chain may take in after its start (the other requesters: each starts its own cluster)."""
     _ret: dict[int, dict[int, tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
@@ -191,6 +193,8 @@ class Search:
         seen = np.array([x[0] for x in p.path])
         ok = np.isfinite(hop_s[:, l]) & ~np.isin(v, seen)
         ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0) & edges)
+        if self.barred is not None:
+            ok &= ~self.barred[v]
         v, hop_s, hop_j = v[ok], hop_s[ok, l], hop_j[ok, l]
         if not len(v):
             return

@@ -5,7 +5,9 @@ requests (each its own inference cluster) and the data sources that raised
 no request. One `Search` serves every start of one (kind, samples, cached),
 so the fine-tuning sources share one and requests share one per sample
 count. `relaxed` is the sweep's bound (no search); `best` is the search's
-exact optimum under the exact models' edge-server rule (docs/model.md §7.1).
+exact optimum under the exact models' edge-server rule (docs/model.md §7.1),
+with no other requester in the chain: every request is served by its own
+cluster and a client joins at most one, so no plan has one there.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class StartBounds:
         h = self._estimates.get(key[:3]) or self._estimate(fig)
         self._estimates = {key[:3]: h}  # the twin search reuses it
         lat = h["latency"] if self.deadline_s is not None else None
-        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s)
+        barred = np.array([v.request is not None for v in self.scenario.nodes])
+        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, barred)
         if len(self._searches) > KEEP:
             self._searches.popitem(last=False)
         return self._searches[key]
