@@ -88,6 +88,8 @@ class Search:
         return cls(graph, fig, objective, h, h_lat, deadline_s)
 
     def __post_init__(self) -> None:
+        self.last_floor = math.inf
+        self.h_lat = self.h if self.objective == "latency" else self.h_latency if self.h_latency is not None else 0 * self.h
         self.it = iterations(self.graph.scenario, self.fig.kind)
         self.seg_s = self.it * self.fig.seg.iter_s
         self.n = self.seg_s.shape[1]
@@ -120,9 +122,10 @@ class Search:
         return self._ret[start]
 
     def chains(self, start: int, limit: float = math.inf, cap: int = 1, penalty: np.ndarray | None = None,
-               edges: bool = True) -> list[Chain]:
+               edges: bool = True, pops: int | None = None) -> list[Chain]:
         """The start's cheapest complete chains, cheapest first: at most `cap`, none above `limit`
-        (`edges`: whether an edge server may join the chain)."""
+        (`edges`: whether an edge server may join the chain). With `pops`, the search stops after that many
+        partial chains; `last_floor` then bounds from below every chain it did not return."""
         pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
         heap: list[tuple[float, int, bool, _Partial]] = []
         tick = itertools.count()
@@ -142,7 +145,12 @@ class Search:
             heapq.heappush(heap, (f, next(tick), done, p))
 
         self._seed(start, pen, push)
+        self.last_floor = math.inf
+        expanded = 0
         while heap:
+            if pops is not None and expanded >= pops:
+                self.last_floor = heap[0][0]
+                break
             f, _, done, p = heapq.heappop(heap)
             if f > limit:
                 break
@@ -152,6 +160,7 @@ class Search:
                     break
                 continue
             self._expand(start, p, pen, push, bound(), edges)
+            expanded += 1
         return found
 
     def estimate(self, start: int) -> float:
@@ -178,11 +187,6 @@ class Search:
             return
         push(self.value(p) + (0.0 if done else float(self.h[end, last])), done, p)
 
-    @property
-    def h_lat(self) -> np.ndarray:
-        if self.objective == "latency":
-            return self.h
-        return self.h_latency if self.h_latency is not None else np.zeros_like(self.h)
 
     def _expand(self, start: int, p: _Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
         g, fig, n = self.graph, self.fig, self.n

@@ -18,6 +18,7 @@ from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.checker import check
 from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.decompose.energy import Outcome, solve_energy
+from gaisnet_opt.decompose.incumbent import heuristic_plan
 from gaisnet_opt.decompose.latency import solve_latency
 from gaisnet_opt.decompose.master import Master
 from gaisnet_opt.instances.split_table import TableCache
@@ -26,6 +27,8 @@ from gaisnet_opt.result import Objective, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.service import cluster_range, deadline_of
 
+FALLBACK_S = 5.0
+"""Local search the fallback heuristic may take at most."""
 REL_GAP = 1e-6
 """The gap at which the search stops: optimal to rounding."""
 
@@ -65,7 +68,17 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     else:
         out = solve_energy(sb, master, starts, budget, seed)
     notes += out.notes
-    return _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes)
+    result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes)
+    if result.gap is None or result.gap > rel_gap:  # a heuristic plan may beat the master's (or stand in for none)
+        with budget.phase("heuristic"):
+            plan = heuristic_plan(scenario, objective, min(FALLBACK_S, budget.left()), seed)
+        if plan is not None and not check(scenario, plan, deadline):
+            value = objective_value(round_cost(scenario, plan), objective)
+            if result.objective is None or value < result.objective:
+                gap = relative_gap(value, result.bound)
+                return Decomposed(plan, value, result.bound, gap, dict(budget.phases),
+                                  (*result.notes, "the local-search plan beat the master's"))
+    return result
 
 
 def _result(scenario: Scenario, objective: Objective, deadline: float | None, out: Outcome, bound: float,

@@ -27,6 +27,15 @@ from gaisnet_opt.plan import ClusterKind
 EPS = 1e-9
 ENUM_CAP = 200
 """Columns per start the enumeration adds at most; past it the MILP proves nothing beyond its own columns."""
+PRICE_POPS = 400
+"""Partial chains one pricing search may expand; past it the heap's least estimate bounds the reduced cost."""
+RESERVE = 0.35
+"""Share of the budget kept for price-and-branch: column generation stops when only this much is left."""
+SEED_POPS = 300
+ENUM_POPS = 20000
+"""Partial chains a seeding or enumerating search may expand (an enumeration cut short proves nothing)."""
+SEED_COLUMNS = 4
+"""Cheapest clusters per start the pool begins with, so the first MILP already packs a plan."""
 SEED_SOURCES = 5
 """Sources beyond the service's minimum whose cheapest cluster starts the pool (pricing adds the rest)."""
 PRICE_CAP = 3
@@ -76,9 +85,14 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     notes: list[str] = []
     sources = sorted((s for s in starts if s[0] == "finetune"), key=lambda s: (sb.relaxed(s, "energy"), s))
     for s in [x for x in starts if x[0] == "inference"] + sources[: master.lo + SEED_SOURCES]:
-        chain = sb.best(s, "energy")
-        if chain is not None:
-            pool.add(_column(s[0], s[1], chain, "energy"))
+        if sb.best(s, "energy") is not None:
+            search = sb.search(s, "energy")
+            for edges in (True, False):  # without edge servers too: their slots are few
+                for chain in search.chains(sb.graph.index[s[1]], cap=SEED_COLUMNS, edges=edges, pops=SEED_POPS):
+                    pool.add(_column(s[0], s[1], chain, "energy"))
+    with budget.phase("price-and-branch"):
+        first = master.solve(pool.columns, True, budget.left() * 0.2 if math.isfinite(budget.left()) else 60.0, seed)
+    incumbent = chosen_columns(pool.columns, first)
     bound, prices = -math.inf, None
     try:
         with budget.phase("column generation"):
@@ -89,6 +103,8 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     with budget.phase("price-and-branch"):
         mip = master.solve(pool.columns, True, budget.left() * 0.5 if math.isfinite(budget.left()) else 60.0, seed)
     chosen = chosen_columns(pool.columns, mip)
+    if chosen is None or (incumbent is not None and sum(c.cost for c in incumbent) < sum(c.cost for c in chosen)):
+        chosen = incumbent
     value = sum(c.cost for c in chosen) if chosen is not None else math.inf
     if chosen is not None and prices is not None and value > bound * (1 + 1e-9) and not budget.expired():
         try:
@@ -115,8 +131,10 @@ def _generate(sb: StartBounds, master: Master, pool: ColumnPool, starts: list[St
               seed: int) -> tuple[float, Prices | None, int]:
     """Price until no column has a negative reduced cost; the last LP's bound, prices and the rounds."""
     bound, prices, rounds = -math.inf, None, 0
+    stop = budget.left() * RESERVE if math.isfinite(budget.left()) else 0.0
     while True:
-        budget.check()
+        if budget.left() <= stop:
+            return bound, prices, rounds
         rounds += 1
         lp = master.solve(pool.columns, False, budget.left(), seed)
         if lp.prices is None:
@@ -124,13 +142,14 @@ def _generate(sb: StartBounds, master: Master, pool: ColumnPool, starts: list[St
         prices = lp.prices
         least, added = 0.0, 0
         for s in starts:
-            budget.check()
+            if budget.left() <= stop:
+                return bound, prices, rounds
             rc, new = _price(sb, s, prices)
             least += min(0.0, rc)
             added += sum(pool.add(c) for c in new)
-        bound = max(bound, lp.value + least)
+        bound = max(bound, lp.value + least)  # least is 0 once every start prices out exactly
         if not added:
-            return max(bound, lp.value), prices, rounds
+            return bound, prices, rounds
 
 
 def _price(sb: StartBounds, start: Start, prices: Prices) -> tuple[float, list[Column]]:
@@ -139,10 +158,11 @@ def _price(sb: StartBounds, start: Start, prices: Prices) -> tuple[float, list[C
     credit = prices.credit(*start)
     if floor >= -EPS:  # penalties only add: the unpenalised optimum already bounds the reduced cost
         return floor, []
-    found = sb.search(start, "energy").chains(sb.graph.index[start[1]], cap=PRICE_CAP, penalty=prices.penalty)
+    search = sb.search(start, "energy")
+    found = search.chains(sb.graph.index[start[1]], cap=PRICE_CAP, penalty=prices.penalty, pops=PRICE_POPS)
     if not found:
-        return math.inf, []
-    rc = found[0].value - credit
+        return search.last_floor - credit, []
+    rc = min(found[0].value, search.last_floor) - credit
     return rc, [_column(start[0], start[1], c, "energy") for c in found if c.value - credit < -EPS]
 
 
@@ -163,9 +183,10 @@ def _enumerate(sb: StartBounds, pool: ColumnPool, starts: list[Start], prices: P
         credit = prices.credit(*s)
         if _least(sb, s, prices) > gap:
             continue
-        found = sb.search(s, "energy").chains(sb.graph.index[s[1]], limit=gap + credit, cap=ENUM_CAP,
-                                              penalty=prices.penalty)
-        capped += len(found) >= ENUM_CAP
+        search = sb.search(s, "energy")
+        found = search.chains(sb.graph.index[s[1]], limit=gap + credit, cap=ENUM_CAP, penalty=prices.penalty,
+                              pops=ENUM_POPS)
+        capped += len(found) >= ENUM_CAP or math.isfinite(search.last_floor)
         for c in found:
             pool.add(_column(s[0], s[1], c, "energy"))
     return capped

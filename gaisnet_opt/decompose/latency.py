@@ -21,6 +21,8 @@ CAP = 12
 """Clusters within the threshold kept per start point (cheapest first)."""
 STEP = 0.004
 """How far the threshold moves up after a failed packing, as a share of the bound."""
+POPS = 5000
+"""Partial chains one enumeration may expand (one cut short proves nothing)."""
 SPARE_SOURCES = 20
 """Sources beyond the service's minimum offered to the packing (those with the fastest clusters)."""
 
@@ -65,7 +67,10 @@ def _within(sb: StartBounds, starts: list[Start], z: float, budget: Budget) -> t
         budget.check()
         if sb.value(s, "latency") > z:
             continue
-        found = sb.search(s, "latency").chains(sb.graph.index[s[1]], limit=z, cap=CAP)
-        capped |= len(found) >= CAP
+        search = sb.search(s, "latency")
+        found = search.chains(sb.graph.index[s[1]], limit=z, cap=CAP, pops=POPS)
+        capped |= len(found) >= CAP or math.isfinite(search.last_floor)
+        if capped and any(sb.uses_edge(c) for c in found):  # without edge servers too: their slots are few
+            found += search.chains(sb.graph.index[s[1]], limit=z, cap=CAP, edges=False, pops=POPS)
         columns += [Column(s[0], s[1], c, c.latency_s * 1e-3) for c in found]
     return columns, capped

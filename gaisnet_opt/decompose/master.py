@@ -73,7 +73,7 @@ class Master:
         req_row = {r: i for i, r in enumerate(self.requests)}
         count_row = len(self.requests)
         node_row0 = count_row + 1
-        big = 10.0 * (1.0 + sum(abs(c.cost) for c in columns))
+        big = 10.0 * (1.0 + max((abs(c.cost) for c in columns), default=0.0))
         slots = np.array([v.slots if v.kind == "edge" else 1 for v in g.scenario.nodes], dtype=float)
         lower = np.concatenate([np.ones(len(self.requests)), [self.lo], np.full(n_nodes, -highspy.kHighsInf)])
         upper = np.concatenate([np.ones(len(self.requests)), [self.hi], slots])
