@@ -89,7 +89,7 @@ class Search:
 
     def __post_init__(self) -> None:
         self.last_floor = math.inf
-        self.h_lat = self.h if self.objective == "latency" else self.h_latency if self.h_latency is not None else 0 * self.h
+        self.h_lat = self.h if self.objective == "latency" else self.h_latency if self.h_latency is not None else np.zeros_like(self.h)
         self.it = iterations(self.graph.scenario, self.fig.kind)
         self.seg_s = self.it * self.fig.seg.iter_s
         self.n = self.seg_s.shape[1]

@@ -19,3 +19,18 @@ def test_the_floor_is_at_least_the_old_one(scenario):
     old = old_floors(scenario, TableCache(scenario), lo)
     for a, b in zip(new, old, strict=True):
         assert a >= b * (1 - 1e-9)
+
+
+def test_a_spent_budget_stops_the_floor():
+    from gaisnet_opt.budget import Budget, OutOfTime
+    from gaisnet_opt.generator import generate
+
+    scenario = generate(30, seed=5)
+    ticks = iter(range(10**6))
+    budget = Budget(0.5, clock=lambda: float(next(ticks)))  # one tick per reading: spent at the first check
+    try:
+        floors(scenario, TableCache(scenario), 1, budget)
+    except OutOfTime as stop:
+        assert stop.phase == "setup"
+    else:
+        raise AssertionError("the floor ignored a spent budget")
