@@ -4,7 +4,7 @@ Start points are the requests and the data sources without a request; the
 floor (`bounds.floor`, over the same exact chain searches) is the first
 bound. Energy goes to column generation (`energy`), latency to the threshold
 search (`latency`). The plan is checked by the checker and priced by the
-cost model; a plan the checker rejects is never returned (docs/model.md §7.3).
+cost model; a plan the checker rejects is never returned (docs/model.md §7.4).
 """
 
 from __future__ import annotations
