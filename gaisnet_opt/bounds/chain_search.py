@@ -212,8 +212,8 @@ class Search:
         ret_s, ret_j = np.zeros(len(v)), np.zeros(len(v))
         if fig.kind == "inference":
             back = self.returns(start)
-            ret_s = np.array([back.get(int(x), (math.inf, 0.0))[0] for x in v])
-            ret_j = np.array([back.get(int(x), (math.inf, 0.0))[1] for x in v])
+            ret_s = np.array([back.get(int(x), (math.inf, math.inf))[0] for x in v])
+            ret_j = np.array([back.get(int(x), (math.inf, math.inf))[1] for x in v])
         secs[:, -1] += ret_s
         joules[:, -1] += ret_j
         est = (secs + dl + ul if self.objective == "latency" else joules) + pens + self.h[v, j:]
