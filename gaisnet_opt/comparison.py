@@ -92,6 +92,12 @@ def applicable_methods(chain: list[str] | None) -> tuple[str, ...]:
     return JOINT_METHODS
 
 
+def _default_methods(chain: list[str] | None) -> tuple[str, ...]:
+    """Every applicable method but the decomposition: it is for city scale and the latency and energy objectives
+    only, so it runs when named."""
+    return tuple(m for m in applicable_methods(chain) if m != "decompose")
+
+
 def compare(
     scenario: Scenario,
     objective: Objective = Objective(),
@@ -104,7 +110,7 @@ def compare(
 ) -> Comparison:
     """Run `methods` (default: every applicable one) on the round, or on one chain's split if `chain` is given;
     each method gets `params` (its time limit is per method). An unknown method is an InputError naming `methods`."""
-    names = tuple(methods) if methods is not None else applicable_methods(chain)
+    names = tuple(methods) if methods is not None else _default_methods(chain)
     if not names:
         raise InputError("options", [("methods", "name at least one method")])
     unknown = sorted(set(names) - set(applicable_methods(chain)))

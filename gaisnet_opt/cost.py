@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from gaisnet_opt.plan import Cluster, ClusterKind, Plan
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Node, Scenario
@@ -310,3 +312,119 @@ def objective_value(cost: RoundCost, objective: Objective) -> float:
         case "bottleneck":
             return max((c.bottleneck_s for c in cost.clusters), default=0.0)
     raise ValueError(f"unknown objective kind {objective.kind!r}")
+
+
+@dataclass(frozen=True)
+class SegmentArrays:
+    """`member_cost` for every node and range first..last at once, as `[node, first, last]` arrays (numpy).
+
+    The same formulas, vectorised for the city-scale bounds and pricing
+    (`gaisnet_opt.bounds.chain_search`), nodes in scenario order: `iter_s`
+    forward + backward seconds per iteration, `compute_j` the FLOPs' energy
+    over the round's iterations, `fits` whether the memory holds the load
+    (False where first > last).
+    """
+
+    iter_s: np.ndarray
+    compute_j: np.ndarray
+    fits: np.ndarray
+
+
+@dataclass(frozen=True)
+class ServerArrays:
+    """`member_cost`'s delivery and upload for every server, node and range, `[server, node, first, last]`:
+    seconds, and their air energy `link_j` (the server sends, the member uploads). They depend on the
+    cluster's kind and caching only, not on its samples."""
+
+    servers: tuple[str | None, ...]
+    delivery_s: np.ndarray
+    upload_s: np.ndarray
+    link_j: np.ndarray
+
+
+def _range_totals(scenario: Scenario, figure: str) -> np.ndarray:
+    n, sums = scenario.profile.n_units, scenario.profile.prefix
+    x: np.ndarray = np.asarray(getattr(sums, figure))
+    totals: np.ndarray = x[None, 1:] - x[:n, None]  # [first, last] = x[last + 1] - x[first]
+    return totals
+
+
+def _transfer_array(n_bytes: np.ndarray, rate_bps: np.ndarray) -> np.ndarray:
+    """`transfer_s` elementwise; a rate of NaN means no link."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        secs: np.ndarray = n_bytes * BITS_PER_BYTE / rate_bps
+    secs[np.isnan(secs)] = math.inf
+    secs[np.broadcast_to(n_bytes <= 0, secs.shape)] = 0.0
+    return secs
+
+
+def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int) -> SegmentArrays:
+    """Every node's `member_cost` compute and memory figures for every range over `samples` samples."""
+    nodes = scenario.nodes
+    n, it = scenario.profile.n_units, iterations(scenario, kind)
+    flops = np.array([effective_flops(v) for v in nodes])[:, None, None]
+    eta = np.array([v.bwd_efficiency for v in nodes])[:, None, None]
+    fixed = math.ceil(samples / scenario.training.batch_size) * np.array([v.pass_overhead_s for v in nodes])[:, None, None]
+    fwd = samples * _range_totals(scenario, "fwd_flops")[None]
+    bwd = samples * _range_totals(scenario, "bwd_flops")[None] if kind == "finetune" else np.zeros((1, n, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bwd_s = np.where(bwd > 0, fixed + bwd / (flops * eta), 0.0)
+    iter_s = fixed + fwd / flops + bwd_s
+    compute_j = it * (fwd + bwd) * np.array([v.energy_per_flop for v in nodes])[:, None, None]
+    memory = np.array([[member_memory(scenario, kind, f, l, samples) if f <= l else math.inf for l in range(n)]
+                       for f in range(n)])
+    fits = memory[None] <= np.array([effective_memory(v) for v in nodes])[:, None, None]
+    return SegmentArrays(iter_s, compute_j, fits)
+
+
+def server_arrays(scenario: Scenario, kind: ClusterKind, cached: bool, servers: tuple[str | None, ...]) -> ServerArrays:
+    """Every node's `member_cost` delivery and upload (and `member_link_energy_j`) per server in `servers`."""
+    nodes = scenario.nodes
+    moves = np.array([v.kind == "client" and not cached for v in nodes])[:, None, None]
+    tunable = _range_totals(scenario, "tunable_param_bytes")[None]
+    dl_bytes = np.where(moves, tunable, 0.0)
+    ul_bytes = dl_bytes if kind == "finetune" else np.zeros_like(dl_bytes)
+    power = np.array([v.tx_power_w for v in nodes])[:, None, None]
+    dls, uls, links = [], [], []
+    for server in servers:
+        links_of = [scenario.server_link.get((v.id, server)) if server is not None else None for v in nodes]
+        down = np.array([x.downlink_bps if x else math.nan for x in links_of])[:, None, None]
+        up = np.array([x.uplink_bps if x else math.nan for x in links_of])[:, None, None]
+        dl = _transfer_array(dl_bytes, down)
+        ul = _transfer_array(ul_bytes, up)
+        server_w = scenario.node[server].tx_power_w if server is not None else 0.0
+        dls.append(dl)
+        uls.append(ul)
+        with np.errstate(invalid="ignore"):  # no link at 0 W: infinite seconds, never usable anyway
+            links.append(np.where(dl == 0, 0.0, dl * server_w) + np.where(ul == 0, 0.0, ul * power))
+    return ServerArrays(servers, np.array(dls), np.array(uls), np.array(links))
+
+
+@dataclass(frozen=True)
+class HopArrays:
+    """`hop_cost` for every link src → dst and every unit u at once: `iter_s[link, u]` forward + backward
+    seconds per iteration, `energy_j[link, u]` over the round's iterations (infinite where a needed link is missing)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    iter_s: np.ndarray
+    energy_j: np.ndarray
+
+
+def hop_arrays(scenario: Scenario, kind: ClusterKind, samples: int, src: np.ndarray, dst: np.ndarray,
+               fwd_rate: np.ndarray, bwd_rate: np.ndarray) -> HopArrays:
+    """Every unit's hop along the links given by node indices `src` → `dst` with `rate(src, dst)` and
+    `rate(dst, src)` (NaN: no link), as `hop_cost` and `hop_energy_j` price them."""
+    units = scenario.profile.units[:-1]
+    finetune = kind == "finetune"
+    fwd_bytes = samples * (np.array([u.out_bytes for u in units]) + (LABEL_BYTES if finetune else 0.0))
+    bwd_bytes = samples * np.array([u.grad_bytes for u in units]) if finetune else np.zeros(len(units))
+    fwd_s = _transfer_array(fwd_bytes[None, :], fwd_rate[:, None])
+    bwd_s = _transfer_array(bwd_bytes[None, :], bwd_rate[:, None])
+    power = np.array([v.tx_power_w for v in scenario.nodes])
+    it = iterations(scenario, kind)
+    with np.errstate(invalid="ignore"):
+        energy = it * (np.where(fwd_s == 0, 0.0, fwd_s * power[src][:, None])
+                       + np.where(bwd_s == 0, 0.0, bwd_s * power[dst][:, None]))
+    t = fwd_s + bwd_s
+    return HopArrays(src, dst, t, np.where(np.isfinite(t), energy, math.inf))

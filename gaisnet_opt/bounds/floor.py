@@ -1,81 +1,122 @@
 """The relaxation floor: lower bounds on any plan's round latency and energy, valid for the whole problem.
 
 Every request is served and at least `min_clusters` distinct data sources
-start clusters, each no cheaper than its cheapest chain (`cheapest_chain`,
-with or without an edge server), and at most the edge servers' slots of them
-use one. The floor holds whatever candidate limit restricts the exact
-models, so a plan that meets it is optimal for the whole problem
-(docs/model.md §7.1); stated as rows it also lifts the models' LP bound.
+start clusters, each no cheaper than its start point's cheapest cluster, and
+at most the edge servers' slots of them use one. Only disjointness between
+clusters is relaxed, so a plan that meets the floor is optimal for the whole
+problem (docs/model.md §7.1); stated as rows it also lifts the models' LP
+bound. Each start's figure is the exact chain search's (`start_bounds`),
+which is never below the previous Pareto-sweep relaxation: a request's
+search runs for every request, a source's only while it can be among the
+`min_clusters` cheapest (the others keep the sweep's bound, still a bound).
 """
 
 from __future__ import annotations
 
 import math
 
-from gaisnet_opt.bounds.cheapest_chain import ToHead, cheapest_chain, to_head
+from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget
-from gaisnet_opt.instances.candidates import adjacency, server_choices
 from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
 
-REQUEST_FLOORS = 10
-"""Requests whose cheapest chain `floors` computes (each needs its own sweep: its result returns to it)."""
+REQUEST_SEARCHES = 10
+"""Up to this many requests, each request's energy bound is its exact search; beyond, the sweep's bound."""
 
-StartBound = tuple[ClusterKind, tuple[float, float], tuple[float, float]]
-"""A start point's kind and its (seconds, joules) bounds with and without an edge server in the chain."""
+StartBound = tuple[ClusterKind, float, float]
+"""A start point's kind and its latency bounds with and without an edge server in the chain."""
 
 
-def floors(scenario: Scenario, cache: TableCache, min_clusters: int,
-           budget: Budget | None = None) -> tuple[float, float]:
+def floors(scenario: Scenario, cache: TableCache, min_clusters: int, budget: Budget | None = None,
+           starts: StartBounds | None = None) -> tuple[float, float]:
     """Lower bounds on any plan's round latency and energy.
 
     Latency: the smallest z such that every request and `min_clusters`
-    sources have a chain within z, those needing an edge server no more than
-    the slots (`_bottleneck`). Energy: the requests' plus the `min_clusters`
-    cheapest sources' bounds. Requests count only when there are at most
-    `REQUEST_FLOORS` of them (else they are left out: still a bound). Each
-    start point's bounds are the least over the servers it may be served by
-    (`server_choices`). `budget` is checked per start point and sweep node (`OutOfTime`).
+    sources have a cluster within z, those needing an edge server no more
+    than the slots (`_bottleneck`). Energy: the requests' plus the
+    `min_clusters` cheapest sources' bounds. `cache` is not read (the search
+    has its own arrays); `budget` is checked once per start point searched;
+    `starts` reuses the searches a caller already has.
     """
-    adj = adjacency(scenario)
-    slots = sum(e.slots for e in scenario.edges)
-    starts: list[tuple[ClusterKind, str]] = []
-    if len(scenario.requesters) <= REQUEST_FLOORS:
-        starts += [("inference", r.id) for r in scenario.requesters]
-    if min_clusters:
-        starts += [("finetune", d.id) for d in scenario.data_sources if d.request is None]
-    sweeps: dict[tuple[int, str | None, bool], ToHead] = {}
+    del cache
+    sb = starts if starts is not None else StartBounds(scenario)
     bounds: list[StartBound] = []
-    for kind, start in starts:
-        if budget is not None:
-            budget.check()
-        ret = start if kind == "inference" else None  # fine-tuning clusters on one server share table and sweeps
-        both = [(math.inf, math.inf), (math.inf, math.inf)]  # with and without an edge server in the chain
-        for server in server_choices(scenario, kind, start, cache):
-            table = cache.for_start(kind, start, server)
-            for i, edges in enumerate((True, False)):
-                key = (id(table), ret, edges)
-                if key not in sweeps:
-                    sweeps[key] = to_head(scenario, table, adj, ret, edges, budget)
-                secs, joules = cheapest_chain(table, start, sweeps[key])
-                both[i] = (min(both[i][0], secs), min(both[i][1], joules))
-        bounds.append((kind, both[0], both[1]))
-    latency = _bottleneck(bounds, min_clusters, slots)
-    fine_j = sorted(w[1] for kind, w, _ in bounds if kind == "finetune")
-    energy = sum(w[1] for kind, w, _ in bounds if kind == "inference") + sum(fine_j[:min_clusters])
-    return latency, energy
+    energy = 0.0
+    bounds += [("inference", w, wo) for w, wo in _requests(sb, budget)]
+    if len(sb.requests) > REQUEST_SEARCHES:
+        sb.relax_all([("inference", r) for r in sb.requests], "energy")
+    for r in sb.requests:
+        _check(budget)
+        start: Start = ("inference", r)
+        energy += sb.value(start, "energy") if len(sb.requests) <= REQUEST_SEARCHES else sb.relaxed(start, "energy")
+    if min_clusters:
+        bounds += [("finetune", w, wo) for w, wo in _sources(sb, "latency", min_clusters, budget)]
+        joules = sorted(w for w, _ in _sources(sb, "energy", min_clusters, budget))
+        energy += sum(joules[:min_clusters]) if len(joules) >= min_clusters else math.inf
+    slots = sum(e.slots for e in scenario.edges)
+    return _bottleneck(bounds, min_clusters, slots), energy
+
+
+def _check(budget: Budget | None) -> None:
+    if budget is not None:
+        budget.check()
+
+
+def _both(sb: StartBounds, start: Start, objective: str) -> tuple[float, float]:
+    """The exact latency bound with an edge server allowed in the chain and without (searched only if they
+    differ); the energy bound twice (slots do not enter the energy floor)."""
+    chain = sb.best(start, objective)
+    if chain is None:
+        return math.inf, math.inf
+    if objective == "energy" or not sb.uses_edge(chain):
+        return chain.value, chain.value
+    return chain.value, sb.value(start, objective, edges=False)
+
+
+def _requests(sb: StartBounds, budget: Budget | None) -> list[tuple[float, float]]:
+    """Each request's latency `_both`, searched in decreasing order of the sweep's bound while that bound
+    exceeds the largest exact value so far; the sweep's bound (twice) for the rest, which cannot raise the
+    bottleneck's z above that value (it only leaves more slots)."""
+    top, out = 0.0, []
+    low = sb.relax_all([("inference", r) for r in sb.requests], "latency")
+    for r in sorted(sb.requests, key=lambda r: (-low[("inference", r)], r)):
+        lo = low[("inference", r)]
+        if lo <= top:
+            out.append((lo, lo))
+            continue
+        _check(budget)
+        out.append(_both(sb, ("inference", r), "latency"))
+        top = max(top, out[-1][0])
+    return out
+
+
+def _sources(sb: StartBounds, objective: str, k: int, budget: Budget | None) -> list[tuple[float, float]]:
+    """Each source's `_both`: searched in increasing order of the sweep's bound until the k smallest exact
+    values without an edge server are no larger than the next source's sweep bound; the sweep's bound (twice)
+    for the rest, which changes neither floor (k sources already fit within anything they could claim)."""
+    exact: list[float] = []
+    out: list[tuple[float, float]] = []
+    for s in sorted(sb.sources, key=lambda s: (sb.relaxed(("finetune", s), objective), s)):
+        lo = sb.relaxed(("finetune", s), objective)
+        if len(exact) >= k and sorted(exact)[k - 1] <= lo:
+            out.append((lo, lo))
+            continue
+        _check(budget)
+        out.append(_both(sb, ("finetune", s), objective))
+        exact.append(out[-1][1])
+    return out
 
 
 def _bottleneck(bounds: list[StartBound], k: int, slots: int) -> float:
     """The least z at which every request and k sources fit within z, edge-server users within the slots."""
-    for z in sorted({b[0] for _, w, wo in bounds for b in (w, wo)} | {0.0}):
-        requests = [(w[0], wo[0]) for kind, w, wo in bounds if kind == "inference"]
+    requests = [(w, wo) for kind, w, wo in bounds if kind == "inference"]
+    sources = [(w, wo) for kind, w, wo in bounds if kind == "finetune"]
+    for z in sorted({b for _, w, wo in bounds for b in (w, wo)} | {0.0}):
         if any(w > z for w, _ in requests):
             continue
         left = slots - sum(wo > z for _, wo in requests)
-        sources = [(w[0], wo[0]) for kind, w, wo in bounds if kind == "finetune"]
         alone = sum(wo <= z for _, wo in sources)
         served = sum(w <= z < wo for w, wo in sources)
         if left >= 0 and alone + min(served, left) >= k:

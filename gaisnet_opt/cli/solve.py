@@ -29,6 +29,7 @@ EXIT_NO_PLAN = 1
 class MethodChoice(str, Enum):
     cpsat = "cpsat"
     milp = "milp"
+    decompose = "decompose"
     largest_first = "largest-first"
     roomiest_first = "roomiest-first"
     fastest_first = "fastest-first"

@@ -44,7 +44,7 @@ from gaisnet_opt.solvers.local_search import local_search
 from gaisnet_opt.solvers.precheck import precheck
 from gaisnet_opt.solvers.service import cluster_range, deadline_of, with_clusters
 
-Method = Literal["cpsat", "milp", "largest-first", "roomiest-first", "fastest-first", "local", "random"]
+Method = Literal["cpsat", "milp", "decompose", "largest-first", "roomiest-first", "fastest-first", "local", "random"]
 
 
 def _cpsat(lm: LinearModel, opts: SolverOptions) -> ExactRun:
@@ -60,7 +60,7 @@ def _milp(lm: LinearModel, opts: SolverOptions) -> ExactRun:
 
 
 EXACT: dict[str, Callable[[LinearModel, SolverOptions], ExactRun]] = {"cpsat": _cpsat, "milp": _milp}
-METHODS: tuple[str, ...] = (*EXACT, *HEURISTICS, "local")
+METHODS: tuple[str, ...] = (*EXACT, "decompose", *HEURISTICS, "local")
 CONSTRUCTIVE_ORDER = ("largest-first", "roomiest-first", "fastest-first", "random")
 """The order the warm start tries the constructive heuristics in (the first of equal plans wins)."""
 WARM_SHARE = 0.2
@@ -146,6 +146,8 @@ def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
         reason = precheck(ev.scenario, ev.min_clusters, ev.deadline_s, budget, ev.adj)
     if reason is not None:
         return run.result("infeasible", reason=f"pre-check: {reason}")
+    if method == "decompose":
+        return _decomposed(run, initial_plan)
     if method in HEURISTICS:
         if initial_plan is not None:
             run.record["initial_plan"] = f"ignored: the {method} heuristic builds from scratch"
@@ -156,6 +158,23 @@ def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
     if method == "local":
         return run.result("feasible", as_plan(run.best)) if run.best is not None else run.result("error", reason=_no_plan(method))
     return _exact(run)
+
+
+def _decomposed(run: _Run, initial_plan: Plan | None) -> SolveResult:
+    """The decomposition (`decompose`, docs/model.md §7.4): its plan and its bound, valid for the whole problem."""
+    from gaisnet_opt.solvers.decompose.decompose import decompose  # highspy loads on first use
+
+    if run.ev.objective.kind not in ("latency", "energy"):
+        raise InputError("options", [("objective.kind", "decompose handles the latency and energy objectives")])
+    if initial_plan is not None:
+        run.record["initial_plan"] = "ignored: the decomposition seeds its columns itself"
+    out = decompose(run.ev.scenario, run.ev.objective, budget=run.budget, seed=run.params.seed,
+                    rel_gap=run.params.rel_gap)
+    run.record["decompose_notes"] = list(out.notes)
+    if out.plan is None:
+        status: Status = "timeout" if run.budget.expired() else "error"
+        return run.result(status, bound=out.bound, reason="the decomposition found no plan: " + "; ".join(out.notes))
+    return run.result("feasible", out.plan, out.bound)
 
 
 def _best_heuristic(run: _Run, initial_plan: Plan | None) -> None:

@@ -1,23 +1,14 @@
-"""The cheapest chain from one start point over the whole graph: a bi-criteria label-setting sweep.
-
-The relaxation behind the floor (`floor.py`): a chain may revisit nodes, and
-memory and server links are respected per segment only, so its cost is a
-lower bound on any real cluster's. Seconds are not additive (a cluster waits
-for its slowest member's delivery and upload, D and U of
-`formulations.joint_model`), so each state keeps Pareto labels (additive
-seconds, largest delivery + upload so far): the multicriteria label-setting
-of Martins, "On a multicriteria shortest path problem", European Journal of
-Operational Research 16(2), 1984. Joules are additive and keep one minimum.
-"""
+"""The previous relaxation floor (Pareto label sweeps over `SplitTable`s, requests only when at most 10), kept
+only as a test oracle: the package's floor must never be below it."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from gaisnet_opt.budget import Budget
-from gaisnet_opt.instances.candidates import Adjacency
-from gaisnet_opt.instances.split_table import SplitTable
+from gaisnet_opt.instances.candidates import Adjacency, adjacency, server_choices
+from gaisnet_opt.instances.split_table import SplitTable, TableCache
+from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
 
 State = tuple[str, int]
@@ -55,18 +46,11 @@ class _Sweep:
     end_j: dict[State, float]
     begin: dict[State, Front]
     begin_j: dict[State, float]
-    budget: Budget | None = None
-    """Checked per node: a node's first layer builds its segment table (a second at 500 clients, all nodes)."""
-
-    def check(self) -> None:
-        if self.budget is not None:
-            self.budget.check()
 
     def hop_layer(self, j: int) -> None:
         """Ends at unit j: hand unit j's output on to a neighbour that begins at j + 1."""
         allowed, it = set(self.nodes), self.table.iterations
         for node in self.nodes:
-            self.check()
             labels, joules = [], math.inf
             for m, _ in self.adj.get(node, ()):
                 if (m, j + 1) in self.begin and m != self.start and m in allowed:
@@ -82,7 +66,6 @@ class _Sweep:
         """Begins at unit j: hold units j..l on the node, then go on from its end at l."""
         n, it = self.table.n_units, self.table.iterations
         for node in self.nodes:
-            self.check()
             seg = self.table.segments(node)
             labels, joules = [], math.inf
             for l in range(j, n):
@@ -94,20 +77,18 @@ class _Sweep:
                 self.begin[(node, j)], self.begin_j[(node, j)] = pareto(labels), joules
 
 
-def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool,
-            budget: Budget | None = None) -> ToHead:
+def to_head(scenario: Scenario, table: SplitTable, adj: Adjacency, start: str | None, edges: bool) -> ToHead:
     """Lower bounds from "node n holds units up to l" to the head, over the whole graph.
 
     A backward sweep over (node, unit) states along every link with memory
     and server links respected and revisits allowed. `start`: the inference
     requester the result returns to (None for fine-tuning); `edges`: whether
-    edge servers may join the chain. `budget` is checked per node of each layer (`OutOfTime`).
+    edge servers may join the chain.
     """
     n = table.n_units
     nodes = [x.id for x in scenario.nodes if edges or x.kind == "client"]
-    sweep = _Sweep(table, adj, nodes, start, {}, {}, {}, {}, budget)
+    sweep = _Sweep(table, adj, nodes, start, {}, {}, {}, {})
     for node in nodes:
-        sweep.check()
         ret = table.return_hop(node, start) if start is not None else (0.0, 0.0)
         if math.isfinite(ret[0]):
             sweep.end[(node, n - 1)], sweep.end_j[(node, n - 1)] = [(ret[0], 0.0)], ret[1]
@@ -130,3 +111,63 @@ def cheapest_chain(table: SplitTable, start: str, head: ToHead) -> tuple[float, 
             secs = min(secs, min(table.iterations * seg.iter_s[0][l] + max(own, w) + a for a, w in head.seconds[(start, l)]))
             joules = min(joules, seg.energy_j[0][l] + head.joules[(start, l)])
     return secs, joules
+
+
+REQUEST_FLOORS = 10
+"""Requests whose cheapest chain `floors` computes (each needs its own sweep: its result returns to it)."""
+
+StartBound = tuple[ClusterKind, tuple[float, float], tuple[float, float]]
+"""A start point's kind and its (seconds, joules) bounds with and without an edge server in the chain."""
+
+
+def old_floors(scenario: Scenario, cache: TableCache, min_clusters: int) -> tuple[float, float]:
+    """Lower bounds on any plan's round latency and energy.
+
+    Latency: the smallest z such that every request and `min_clusters`
+    sources have a chain within z, those needing an edge server no more than
+    the slots (`_bottleneck`). Energy: the requests' plus the `min_clusters`
+    cheapest sources' bounds. Requests count only when there are at most
+    `REQUEST_FLOORS` of them (else they are left out: still a bound). Each
+    start point's bounds are the least over the servers it may be served by
+    (`server_choices`).
+    """
+    adj = adjacency(scenario)
+    slots = sum(e.slots for e in scenario.edges)
+    starts: list[tuple[ClusterKind, str]] = []
+    if len(scenario.requesters) <= REQUEST_FLOORS:
+        starts += [("inference", r.id) for r in scenario.requesters]
+    if min_clusters:
+        starts += [("finetune", d.id) for d in scenario.data_sources if d.request is None]
+    sweeps: dict[tuple[int, str | None, bool], ToHead] = {}
+    bounds: list[StartBound] = []
+    for kind, start in starts:
+        ret = start if kind == "inference" else None  # fine-tuning clusters on one server share table and sweeps
+        both = [(math.inf, math.inf), (math.inf, math.inf)]  # with and without an edge server in the chain
+        for server in server_choices(scenario, kind, start, cache):
+            table = cache.for_start(kind, start, server)
+            for i, edges in enumerate((True, False)):
+                key = (id(table), ret, edges)
+                if key not in sweeps:
+                    sweeps[key] = to_head(scenario, table, adj, ret, edges)
+                secs, joules = cheapest_chain(table, start, sweeps[key])
+                both[i] = (min(both[i][0], secs), min(both[i][1], joules))
+        bounds.append((kind, both[0], both[1]))
+    latency = _bottleneck(bounds, min_clusters, slots)
+    fine_j = sorted(w[1] for kind, w, _ in bounds if kind == "finetune")
+    energy = sum(w[1] for kind, w, _ in bounds if kind == "inference") + sum(fine_j[:min_clusters])
+    return latency, energy
+
+
+def _bottleneck(bounds: list[StartBound], k: int, slots: int) -> float:
+    """The least z at which every request and k sources fit within z, edge-server users within the slots."""
+    for z in sorted({b[0] for _, w, wo in bounds for b in (w, wo)} | {0.0}):
+        requests = [(w[0], wo[0]) for kind, w, wo in bounds if kind == "inference"]
+        if any(w > z for w, _ in requests):
+            continue
+        left = slots - sum(wo > z for _, wo in requests)
+        sources = [(w[0], wo[0]) for kind, w, wo in bounds if kind == "finetune"]
+        alone = sum(wo <= z for _, wo in sources)
+        served = sum(w <= z < wo for w, wo in sources)
+        if left >= 0 and alone + min(served, left) >= k:
+            return z
+    return math.inf

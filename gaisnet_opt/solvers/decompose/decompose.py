@@ -1,0 +1,99 @@
+"""The decomposition's entry point: a plan, a lower bound valid for the whole problem, and the gap.
+
+Start points are the requests and the data sources without a request; the
+floor (`bounds.floor`, over the same exact chain searches) is the first
+bound. Energy goes to column generation (`energy`), latency to the threshold
+search (`latency`). The plan is checked by the checker and priced by the
+cost model; a plan the checker rejects is never returned (docs/model.md §7.4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gaisnet_opt.bounds.floor import floors
+from gaisnet_opt.bounds.start_bounds import Start, StartBounds
+from gaisnet_opt.budget import Budget, OutOfTime
+from gaisnet_opt.checker import check
+from gaisnet_opt.cost import objective_value, round_cost
+from gaisnet_opt.instances.split_table import TableCache
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.result import Objective, relative_gap
+from gaisnet_opt.scenario import Scenario
+from gaisnet_opt.solvers.decompose.energy import Outcome, solve_energy
+from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
+from gaisnet_opt.solvers.decompose.latency import solve_latency
+from gaisnet_opt.solvers.decompose.master import Master
+from gaisnet_opt.solvers.service import cluster_range, deadline_of
+
+FALLBACK_S = 5.0
+"""Local search the fallback heuristic may take at most."""
+REL_GAP = 1e-6
+"""The gap at which the search stops: optimal to rounding."""
+
+
+@dataclass(frozen=True)
+class Decomposed:
+    """The decomposition's result: plan (None: none found in time), its objective by the cost model, a lower
+    bound valid for the whole problem, their gap, seconds per phase, and what happened."""
+
+    plan: Plan | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    phases: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
+              rel_gap: float = REL_GAP) -> Decomposed:
+    """Plan one round for `objective` (latency or energy) within `budget` (see the module docstring)."""
+    if objective.kind not in ("latency", "energy"):
+        raise ValueError(f"the decomposition handles the latency and energy objectives, not {objective.kind!r}")
+    lo, hi = cluster_range(scenario)
+    deadline = deadline_of(scenario, objective)
+    sb = StartBounds(scenario, deadline)
+    starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
+    master = Master(sb.graph, sb.requests, lo, hi)
+    notes: list[str] = []
+    try:
+        with budget.phase("floor"):
+            low = floors(scenario, TableCache(scenario), lo, budget, sb)
+    except OutOfTime:
+        return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
+    floor = low[0] if objective.kind == "latency" else low[1]
+    if objective.kind == "latency":
+        out = solve_latency(sb, master, starts, floor, budget, seed, rel_gap)
+    else:
+        out = solve_energy(sb, master, starts, budget, seed)
+    notes += out.notes
+    result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes)
+    if result.gap is None or result.gap > rel_gap:  # a heuristic plan may beat the master's (or stand in for none)
+        with budget.phase("heuristic"):
+            plan = heuristic_plan(scenario, objective, min(FALLBACK_S, budget.left()), seed)
+        if plan is not None and not check(scenario, plan, deadline):
+            value = objective_value(round_cost(scenario, plan), objective)
+            if result.objective is None or value < result.objective:
+                gap = relative_gap(value, result.bound)
+                return Decomposed(plan, value, result.bound, gap, dict(budget.phases),
+                                  (*result.notes, "the local-search plan beat the master's"))
+    return result
+
+
+def _result(scenario: Scenario, objective: Objective, deadline: float | None, out: Outcome, bound: float,
+            sb: StartBounds, budget: Budget, notes: list[str]) -> Decomposed:
+    """Check and price the plan; the gap between its cost-model value and the bound."""
+    plan = None
+    value = None
+    if out.chosen is not None:
+        plan = Plan(clusters=tuple(c.chain.cluster(sb.graph, c.kind) for c in out.chosen))
+        broken = check(scenario, plan, deadline)
+        if broken:
+            notes.append(f"the checker rejected the plan: {broken[0].rule} at {broken[0].path}")
+            plan = None
+        else:
+            value = objective_value(round_cost(scenario, plan), objective)
+    finite = bound if math.isfinite(bound) else None
+    gap = relative_gap(value, finite) if value is not None and finite is not None else None
+    return Decomposed(plan, value, finite, gap, dict(budget.phases), tuple(notes))

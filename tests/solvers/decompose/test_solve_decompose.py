@@ -1,0 +1,29 @@
+"""`solve(method="decompose")`: the decomposition through the one result path, sound against the MILP."""
+
+from __future__ import annotations
+
+import pytest
+
+from gaisnet_opt import Objective, SolveParams, check, generate, solve
+from gaisnet_opt.errors import InputError
+from tests.support.contracts import bound_holds
+
+
+@pytest.mark.parametrize("kind", ["latency", "energy"])
+def test_decompose_through_solve_is_checked_and_bounded_by_the_milp_optimum(kind):
+    scenario = generate(12, seed=3)
+    objective = Objective(kind=kind)
+    got = solve(scenario, "decompose", objective, params=SolveParams(time_limit_s=30))
+    milp = solve(scenario, "milp", objective, params=SolveParams(time_limit_s=30))
+    assert got.method == "decompose" and got.plan is not None and check(scenario, got.plan) == []
+    assert "decompose_notes" in got.params and set(got.phases) >= {"precheck", "floor", "finish"}
+    assert milp.status == "optimal" and got.bound is not None
+    assert bound_holds(milp.objective, got.bound, objective)  # the decomposition's bound is a valid lower bound
+    assert got.objective >= milp.objective * (1 - 1e-7)  # and its plan no better than the optimum
+    if got.status == "optimal":
+        assert got.objective == pytest.approx(milp.objective, rel=1e-6)
+
+
+def test_decompose_refuses_objectives_it_does_not_handle():
+    with pytest.raises(InputError, match=r"objective\.kind"):
+        solve(generate(6, seed=1), "decompose", Objective(kind="coverage"))
