@@ -25,6 +25,7 @@ import numpy as np
 
 from gaisnet_opt.bounds.completion import hop_cost, to_head
 from gaisnet_opt.bounds.link_graph import Figures, LinkGraph
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import hop_cost as cost_hop
 from gaisnet_opt.cost import hop_energy_j, iterations
 from gaisnet_opt.plan import Cluster, ClusterKind, Member
@@ -59,6 +60,9 @@ class _Partial:
     path: tuple[Range, ...]
 
 
+CHECK_EVERY = 64
+"""Expansions between two budget checks (one expansion takes well under a millisecond)."""
+
 Push = Callable[[float, bool, "_Partial"], None]
 """Offer a heap entry: its estimate, whether the chain is complete, the chain."""
 
@@ -75,6 +79,8 @@ class Search:
     deadline_s: float | None = None
     barred: np.ndarray | None = None
     """Nodes no chain may take in after its start (the other requesters: each starts its own cluster)."""
+    budget: Budget | None = None
+    """Checked every `CHECK_EVERY` expansions: one start's search can outlast a short time limit."""
     _ret: dict[int, dict[int, tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
@@ -161,6 +167,8 @@ class Search:
                 continue
             self._expand(start, p, pen, push, bound(), edges)
             expanded += 1
+            if self.budget is not None and expanded % CHECK_EVERY == 0:
+                self.budget.check()
         return found
 
     def estimate(self, start: int) -> float:

@@ -41,7 +41,7 @@ def floors(scenario: Scenario, cache: TableCache, min_clusters: int, budget: Bud
     `starts` reuses the searches a caller already has.
     """
     del cache
-    sb = starts if starts is not None else StartBounds(scenario)
+    sb = starts if starts is not None else StartBounds(scenario, budget=budget)
     bounds: list[StartBound] = []
     energy = 0.0
     bounds += [("inference", w, wo) for w, wo in _requests(sb, budget)]

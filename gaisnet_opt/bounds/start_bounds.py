@@ -21,6 +21,7 @@ import numpy as np
 from gaisnet_opt.bounds.chain_search import Chain, Search
 from gaisnet_opt.bounds.completion import to_head
 from gaisnet_opt.bounds.link_graph import Figures, LinkGraph
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import HopArrays, batch_samples
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
@@ -39,6 +40,7 @@ class StartBounds:
 
     scenario: Scenario
     deadline_s: float | None = None
+    budget: Budget | None = None
     graph: LinkGraph = field(init=False)
     _searches: OrderedDict[SearchKey, Search] = field(default_factory=OrderedDict)
     _hops: dict[int, HopArrays] = field(default_factory=dict)
@@ -69,15 +71,23 @@ class StartBounds:
             self._searches.move_to_end(key)
             return self._searches[key]
         twin = next((s.fig for k, s in self._searches.items() if k[:3] == key[:3]), None)
+        self._check()  # each step of building a search sweeps every node: checked in between
         fig = twin or (self._finetune() if kind == "finetune" else self.graph.figures(kind, key[1], cached, hops=False))
+        self._check()
         h = self._estimates.get(key[:3]) or self._estimate(fig)
         self._estimates = {key[:3]: h}  # the twin search reuses it
         lat = h["latency"] if self.deadline_s is not None else None
         barred = np.array([v.request is not None for v in self.scenario.nodes])
-        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, barred)
+        self._check()
+        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, barred,
+                                     budget=self.budget)
         if len(self._searches) > KEEP:
             self._searches.popitem(last=False)
         return self._searches[key]
+
+    def _check(self) -> None:
+        if self.budget is not None:
+            self.budget.check()
 
     def _finetune(self) -> Figures:
         if self._finetune_fig is None:
@@ -95,7 +105,9 @@ class StartBounds:
             bucket = self._hops[at]
             scale = fig.samples / at * (1 - 1e-12)
             fig = replace(fig, hops=replace(bucket, iter_s=bucket.iter_s * scale, energy_j=bucket.energy_j * scale))
-        return {o: to_head(self.graph, fig, o) for o in ("latency", "energy")}
+        latency = to_head(self.graph, fig, "latency")
+        self._check()
+        return {"latency": latency, "energy": to_head(self.graph, fig, "energy")}
 
     def key(self, start: Start) -> tuple[ClusterKind, int, bool]:
         """What `start`'s search depends on besides the objective: kind, samples, cached."""

@@ -53,7 +53,7 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
         raise ValueError(f"the decomposition handles the latency and energy objectives, not {objective.kind!r}")
     lo, hi = cluster_range(scenario)
     deadline = deadline_of(scenario, objective)
-    sb = StartBounds(scenario, deadline)
+    sb = StartBounds(scenario, deadline)  # no budget inside: the searches below stop by their own limits (pops)
     starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
     master = Master(sb.graph, sb.requests, lo, hi)
     notes: list[str] = []
