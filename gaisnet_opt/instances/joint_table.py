@@ -197,7 +197,7 @@ def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dic
     inference = table.kind == "inference"
     segs: list[JSeg] = []
     for node, d in dist.items():
-        budget.tick()
+        budget.check()  # a node's first segment table costs milliseconds: worth a clock reading each
         t = table.segments(node)
         firsts = [0] if node == start else range(max(1, d), n)
         for f in firsts:
@@ -213,10 +213,10 @@ def _arcs(scenario: Scenario, table: SplitTable, idx: int, start: str, dist: dic
     begins = {(s.node, s.first) for s in segs}
     hops: list[JHop] = []
     for src in dist:
-        budget.tick()
         for dst in dist:
             if dst in (src, start) or scenario.rate(src, dst) is None:
                 continue
+            budget.tick()
             row = table.hops(src, dst)
             for u in range(n - 1):
                 if row.ok(u) and (src, u) in ends and (dst, u + 1) in begins:
