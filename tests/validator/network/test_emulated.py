@@ -33,8 +33,11 @@ NBYTES = 1_250_000
 """0.5 s at 20 Mbit/s: the per-message terms (one packet and the 0.1 ms burst early, ~0.3 ms latency) are < 0.2 %"""
 TOLERANCE = 0.05
 """measured: gloo transfers of 100 kB and more, 50 ms and longer, within -0.0..+0.6 % (worst single +1.1 %), up to
-+2.3 % with both cores saturated; 5 % leaves room for a loaded CI host and still fails on missing shaping, bits for
-bytes or a wrong time scale (frame accounting, +4.6 %, is caught by the byte count instead)"""
++2.3 % with both cores saturated; a link never beats its rate, so 5 % below fails on missing or loose shaping
+(frame accounting, +4.6 %, is caught by the byte count instead)"""
+SLOW_TOLERANCE = 0.5
+"""above the rate the host adds time now and then: of 6 runs on a quiet host 4 were within +0.7 %, one +10 %, one
++22 % (and +10 % once in a CI run); 50 % still fails on bits for bytes (8x) or a wrong time scale (2x and more)"""
 
 
 def _run_id(tag: str) -> str:
@@ -103,7 +106,7 @@ def test_a_shaped_link_carries_a_known_tensor_in_bytes_times_8_over_rate():
     seconds, predicted = float(done) - start, NBYTES * 8 / RATE
     print(f"measured {seconds:.4f} s, predicted {predicted:.4f} s, error {100 * (seconds / predicted - 1):+.2f} %")
     assert torch.equal(torch.frombuffer(bytearray(received), dtype=torch.float32), tensor)
-    assert abs(seconds / predicted - 1) < TOLERANCE
+    assert -TOLERANCE < seconds / predicted - 1 < SLOW_TOLERANCE
     assert sent.drops == 0 and NBYTES <= sent.bytes < NBYTES * 1.01  # TCP payload counted, not frames
     assert leftovers(net.hub) == [] and root_links() == before
 
