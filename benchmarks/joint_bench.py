@@ -44,14 +44,13 @@ def one(n: int, method: str, time_limit: float) -> dict:
     """Run one method on one size in this process; the figures as a dict."""
     from gaisnet_opt.bounds.floor import floors
     from gaisnet_opt.generator import generate
-    from gaisnet_opt.instances.split_table import TableCache
     from gaisnet_opt.solvers.service import with_clusters
     from gaisnet_opt.solvers.solve import solve
 
     scenario = generate(n, seed=1)
     t0 = time.perf_counter()
     if method == "floor":
-        low = floors(with_clusters(scenario, CLUSTERS[n]), TableCache(scenario), CLUSTERS[n])
+        low = floors(with_clusters(scenario, CLUSTERS[n]), CLUSTERS[n])
         return dict(clients=n, clusters=CLUSTERS[n], method=method, status="bound", bound_s=low[0],
                     time_s=round(time.perf_counter() - t0, 3),
                     max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))

@@ -17,7 +17,6 @@ import math
 
 from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget
-from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.result import Objective
 from gaisnet_opt.scenario import Scenario
@@ -29,18 +28,17 @@ StartBound = tuple[ClusterKind, float, float]
 """A start point's kind and its latency bounds with and without an edge server in the chain."""
 
 
-def floors(scenario: Scenario, cache: TableCache, min_clusters: int, budget: Budget | None = None,
+def floors(scenario: Scenario, min_clusters: int, budget: Budget | None = None,
            starts: StartBounds | None = None) -> tuple[float, float]:
     """Lower bounds on any plan's round latency and energy.
 
     Latency: the smallest z such that every request and `min_clusters`
     sources have a cluster within z, those needing an edge server no more
     than the slots (`_bottleneck`). Energy: the requests' plus the
-    `min_clusters` cheapest sources' bounds. `cache` is not read (the search
-    has its own arrays); `budget` is checked once per start point searched;
+    `min_clusters` cheapest sources' bounds (the search has its own arrays,
+    so no split-table cache is taken); `budget` is checked per start point and inside its search;
     `starts` reuses the searches a caller already has.
     """
-    del cache
     sb = starts if starts is not None else StartBounds(scenario, budget=budget)
     bounds: list[StartBound] = []
     energy = 0.0

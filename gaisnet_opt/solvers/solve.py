@@ -208,7 +208,7 @@ def _exact(run: _Run) -> SolveResult:
     ev, record, budget, p = run.ev, run.record, run.budget, run.params
     scenario, objective = ev.scenario, ev.objective
     with budget.phase("floor"):
-        low = floors(scenario, ev.cache, ev.min_clusters, budget)
+        low = floors(scenario, ev.min_clusters, budget)
     record.update(latency_floor=low[0], energy_floor=low[1])
     run.floor = floor = floor_value(objective, low)
     start_plan = as_plan(run.best) if run.best is not None else None

@@ -6,7 +6,6 @@ from hypothesis import HealthCheck, given, settings
 
 from gaisnet_opt.bounds.floor import floors
 from gaisnet_opt.cost import cluster_cost, member_memory
-from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.service import cluster_range
 from tests.support.joint_cases import brute_force, scenarios
@@ -17,7 +16,7 @@ from tests.support.worlds import tiny_scenario
 @given(scenario=scenarios())
 def test_the_floors_never_exceed_the_optimum(scenario):
     lo, _ = cluster_range(scenario)
-    low = floors(scenario, TableCache(scenario), lo)
+    low = floors(scenario, lo)
     for floor, kind in zip(low, ("latency", "energy"), strict=True):
         best = brute_force(scenario, Objective(kind=kind))
         if best is not None:
@@ -34,4 +33,4 @@ def test_the_latency_floor_counts_a_helpers_delivery():
     only = brute_force(scenario, Objective())
     assert only is not None and [m.node for m in only[1].clusters[0].members] == ["c0", "c1"]
     helper = cluster_cost(scenario, only[1].clusters[0]).members[1]
-    assert only[0] - helper.delivery_s < floors(scenario, TableCache(scenario), 1)[0] <= only[0]
+    assert only[0] - helper.delivery_s < floors(scenario, 1)[0] <= only[0]

@@ -8,7 +8,6 @@ import pytest
 from gaisnet_opt.bounds.floor import floors
 from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.generator import generate
-from gaisnet_opt.instances.split_table import TableCache
 
 
 class CountingBudget(Budget):
@@ -26,10 +25,10 @@ class CountingBudget(Budget):
 def test_the_floor_checks_inside_searches_and_stops_where_the_budget_runs_out():
     scenario = generate(60, seed=5)
     counting = CountingBudget(None)
-    whole = floors(scenario, TableCache(scenario), 2, counting)
+    whole = floors(scenario, 2, counting)
     assert counting.checks > 1
     late = CountingBudget(None)
     late.stop_at = counting.checks  # the very last check
     with pytest.raises(OutOfTime):
-        floors(scenario, TableCache(scenario), 2, late)
-    assert floors(scenario, TableCache(scenario), 2) == whole  # the checks change nothing else
+        floors(scenario, 2, late)
+    assert floors(scenario, 2) == whole  # the checks change nothing else

@@ -15,7 +15,7 @@ from tests.support.old_floor import old_floors
 @given(scenario=scenarios())
 def test_the_floor_is_at_least_the_old_one(scenario):
     lo, _ = cluster_range(scenario)
-    new = floors(scenario, TableCache(scenario), lo)
+    new = floors(scenario, lo)
     old = old_floors(scenario, TableCache(scenario), lo)
     for a, b in zip(new, old, strict=True):
         assert a >= b * (1 - 1e-9)
@@ -29,7 +29,7 @@ def test_a_spent_budget_stops_the_floor():
     ticks = iter(range(10**6))
     budget = Budget(0.5, clock=lambda: float(next(ticks)))  # one tick per reading: spent at the first check
     try:
-        floors(scenario, TableCache(scenario), 1, budget)
+        floors(scenario, 1, budget)
     except OutOfTime as stop:
         assert stop.phase == "setup"
     else:

@@ -10,7 +10,6 @@ from gaisnet_opt.bounds.floor import floors
 from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.formulations.joint_model import formulate
 from gaisnet_opt.instances.joint_table import JointTable
-from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.service import cluster_range, deadline_of
 from tests.support.joint_cases import OBJECTIVES, brute_force, scenarios
@@ -26,7 +25,7 @@ def test_an_optimal_plan_meets_every_row_at_its_cost(scenario, objective: Object
         return
     lo, hi = cluster_range(scenario)
     table = JointTable.build(scenario)
-    jm = formulate(table, objective, lo, hi, deadline_of(scenario, objective), floors(scenario, TableCache(scenario), lo))
+    jm = formulate(table, objective, lo, hi, deadline_of(scenario, objective), floors(scenario, lo))
     arcs = table.arcs_of(best[1])
     assert arcs is not None
     x = jm.assignment(*arcs)

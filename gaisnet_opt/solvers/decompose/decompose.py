@@ -17,7 +17,6 @@ from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.checker import check
 from gaisnet_opt.cost import objective_value, round_cost
-from gaisnet_opt.instances.split_table import TableCache
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective, relative_gap
 from gaisnet_opt.scenario import Scenario
@@ -59,7 +58,7 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     notes: list[str] = []
     try:
         with budget.phase("floor"):
-            low = floors(scenario, TableCache(scenario), lo, budget, sb)
+            low = floors(scenario, lo, budget, sb)
     except OutOfTime:
         return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
     floor = low[0] if objective.kind == "latency" else low[1]
