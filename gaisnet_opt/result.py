@@ -53,6 +53,16 @@ class Restriction(BaseModel):
     by: Literal["params", "max_arcs"] = Field(description="who set it: the caller's params, or the arc cap")
 
 
+class Progress(BaseModel):
+    """One point of an anytime method's record: seconds into the call, best plan value and bound then."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    t_s: NonNegativeFloat
+    objective: float | None = None
+    bound: float | None = None
+
+
 class SolveResult(BaseModel):
     """A solver's answer: plan, objective, status, bound and gap, seconds per phase, method, restriction."""
 
@@ -74,6 +84,8 @@ class SolveResult(BaseModel):
     objective_spec: Objective = Objective()
     plan: Plan | None = None
     reason: str | None = Field(default=None, description="why infeasible, timed out or failed")
+    trace: tuple[Progress, ...] = Field(
+        default=(), description="anytime record: each improvement of plan or bound, when (decompose only)")
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:

@@ -17,7 +17,7 @@ from gaisnet_opt.budget import Budget
 from gaisnet_opt.checker import check
 from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective, Restriction, SolveResult, Status, relative_gap
+from gaisnet_opt.result import Objective, Progress, Restriction, SolveResult, Status, relative_gap
 from gaisnet_opt.scenario import Scenario
 
 OPTIMAL_SLACK = 1e-3
@@ -28,7 +28,8 @@ OPTIMAL_SLACK = 1e-3
 def finish(scenario: Scenario, objective: Objective, method: str, params: dict[str, Any], budget: Budget,
            status: Status, plan: Plan | None = None, bound: float | None = None, reason: str | None = None, *,
            rel_gap: float = 0.0, skip: Collection[str] = (), fallback: Plan | None = None,
-           timed_out_in: str | None = None, restriction: Restriction | None = None) -> SolveResult:
+           timed_out_in: str | None = None, restriction: Restriction | None = None,
+           trace: tuple[Progress, ...] = ()) -> SolveResult:
     """The result of `method` returning `plan` with `status` and `bound`, after the checker and the cost model.
 
     A plan that breaks a rule gives way to `fallback` (a plan already known,
@@ -61,4 +62,4 @@ def finish(scenario: Scenario, objective: Objective, method: str, params: dict[s
     return SolveResult(status=status, objective=value, bound=bound, gap=gap, time_s=budget.elapsed(),
                        phases=dict(budget.phases), timed_out_in=timed_out_in, restricted=restriction is not None,
                        restriction=restriction, bound_is_global=None if bound is None else True, method=method,
-                       params=params, objective_spec=objective, plan=plan, reason=reason)
+                       params=params, objective_spec=objective, plan=plan, reason=reason, trace=trace)

@@ -33,7 +33,7 @@ from gaisnet_opt.formulations.rows import ExactRun, LinearModel, SolverOptions
 from gaisnet_opt.io import write_text
 from gaisnet_opt.params import SolveParams, check_method
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective, Restriction, SolveResult, Status, relative_gap
+from gaisnet_opt.result import Objective, Progress, Restriction, SolveResult, Status, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.construction import HEURISTICS
 from gaisnet_opt.solvers.evaluator import Evaluated, Evaluator, as_plan
@@ -87,10 +87,11 @@ class _Run:
         return SolverOptions(p.time_limit_s, p.threads, p.seed, p.rel_gap, p.log_file, budget=self.budget)
 
     def result(self, status: Status, plan: Plan | None = None, bound: float | None = None, reason: str | None = None,
-               fallback: Plan | None = None, timed_out_in: str | None = None) -> SolveResult:
+               fallback: Plan | None = None, timed_out_in: str | None = None,
+               trace: tuple[Progress, ...] = ()) -> SolveResult:
         return finish(self.ev.scenario, self.ev.objective, self.method, self.record, self.budget, status, plan, bound,
                       reason, rel_gap=self.params.rel_gap, fallback=fallback, timed_out_in=timed_out_in,
-                      restriction=self.restriction)
+                      restriction=self.restriction, trace=trace)
 
     def out_of_time(self, phase: str) -> SolveResult:
         """The best plan so far (`feasible`) or none (`timeout`), bounded by the floor if it was reached."""
@@ -175,8 +176,9 @@ def _decomposed(run: _Run, initial_plan: Plan | None) -> SolveResult:
     run.record["decompose_notes"] = list(out.notes)
     if out.plan is None:
         status: Status = "timeout" if run.budget.expired() else "error"
-        return run.result(status, bound=out.bound, reason="the decomposition found no plan: " + "; ".join(out.notes))
-    return run.result("feasible", out.plan, out.bound)
+        return run.result(status, bound=out.bound, reason="the decomposition found no plan: " + "; ".join(out.notes),
+                          trace=out.trace)
+    return run.result("feasible", out.plan, out.bound, trace=out.trace)
 
 
 def _best_heuristic(run: _Run, initial_plan: Plan | None) -> None:

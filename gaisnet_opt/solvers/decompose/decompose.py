@@ -18,12 +18,13 @@ from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.checker import check
 from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective, relative_gap
+from gaisnet_opt.result import Objective, Progress, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.decompose.energy import Outcome, solve_energy
 from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
 from gaisnet_opt.solvers.decompose.latency import solve_latency
 from gaisnet_opt.solvers.decompose.master import Master
+from gaisnet_opt.solvers.decompose.trace import Trace
 from gaisnet_opt.solvers.service import cluster_range, deadline_of
 
 FALLBACK_S = 5.0
@@ -43,6 +44,7 @@ class Decomposed:
     gap: float | None
     phases: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    trace: tuple[Progress, ...] = ()
 
 
 def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
@@ -56,18 +58,20 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
     master = Master(sb.graph, sb.requests, lo, hi)
     notes: list[str] = []
+    trace = Trace(budget)
     try:
         with budget.phase("floor"):
             low = floors(scenario, lo, budget, sb)
     except OutOfTime:
         return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
     floor = low[0] if objective.kind == "latency" else low[1]
+    trace.lower(floor)
     if objective.kind == "latency":
-        out = solve_latency(sb, master, starts, floor, budget, seed, rel_gap)
+        out = solve_latency(sb, master, starts, floor, budget, seed, rel_gap, trace)
     else:
-        out = solve_energy(sb, master, starts, budget, seed)
+        out = solve_energy(sb, master, starts, budget, seed, trace)
     notes += out.notes
-    result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes)
+    result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes, trace)
     if result.gap is None or result.gap > rel_gap:  # a heuristic plan may beat the master's (or stand in for none)
         with budget.phase("heuristic"):
             plan = heuristic_plan(scenario, objective, min(FALLBACK_S, budget.left()), seed)
@@ -75,14 +79,15 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
             value = objective_value(round_cost(scenario, plan), objective)
             if result.objective is None or value < result.objective:
                 gap = relative_gap(value, result.bound)
+                trace.plan(value)
                 return Decomposed(plan, value, result.bound, gap, dict(budget.phases),
-                                  (*result.notes, "the local-search plan beat the master's"))
+                                  (*result.notes, "the local-search plan beat the master's"), tuple(trace.points))
     return result
 
 
 def _result(scenario: Scenario, objective: Objective, deadline: float | None, out: Outcome, bound: float,
-            sb: StartBounds, budget: Budget, notes: list[str]) -> Decomposed:
-    """Check and price the plan; the gap between its cost-model value and the bound."""
+            sb: StartBounds, budget: Budget, notes: list[str], trace: Trace) -> Decomposed:
+    """Check and price the plan; the gap between its cost-model value and the bound (both noted in `trace`)."""
     plan = None
     value = None
     if out.chosen is not None:
@@ -93,6 +98,8 @@ def _result(scenario: Scenario, objective: Objective, deadline: float | None, ou
             plan = None
         else:
             value = objective_value(round_cost(scenario, plan), objective)
+            trace.plan(value)
+    trace.lower(bound)
     finite = bound if math.isfinite(bound) else None
     gap = relative_gap(value, finite) if value is not None and finite is not None else None
-    return Decomposed(plan, value, finite, gap, dict(budget.phases), tuple(notes))
+    return Decomposed(plan, value, finite, gap, dict(budget.phases), tuple(notes), tuple(trace.points))

@@ -23,6 +23,7 @@ from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.solvers.decompose.master import Column, Master, Prices, Solved
+from gaisnet_opt.solvers.decompose.trace import Trace
 
 EPS = 1e-9
 ENUM_CAP = 200
@@ -79,8 +80,10 @@ def chosen_columns(columns: list[Column], solved: Solved) -> list[Column] | None
     return [c for c, x in zip(columns, solved.x, strict=True) if x > 0.5]
 
 
-def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: Budget, seed: int) -> Outcome:
-    """Column generation, then price-and-branch, then enumeration within the gap (see the module docstring)."""
+def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: Budget, seed: int,
+                 trace: Trace) -> Outcome:
+    """Column generation, then price-and-branch, then enumeration within the gap (see the module docstring);
+    the final plan and bound go to `trace`."""
     pool = ColumnPool()
     notes: list[str] = []
     sources = sorted((s for s in starts if s[0] == "finetune"), key=lambda s: (sb.relaxed(s, "energy"), s))
@@ -124,6 +127,8 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
             notes.append("enumeration within the gap stopped by the time limit" if capped < 0
                          else f"enumeration capped at {ENUM_CAP} columns for {capped} starts" if capped
                          else "the MILP over the enumerated columns hit its time limit")
+    trace.plan(value)
+    trace.lower(bound)
     return Outcome(chosen, value, bound, notes)
 
 

@@ -16,6 +16,7 @@ from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.solvers.decompose.energy import Outcome, chosen_columns
 from gaisnet_opt.solvers.decompose.master import Column, Master
+from gaisnet_opt.solvers.decompose.trace import Trace
 
 CAP = 12
 """Clusters within the threshold kept per start point (cheapest first)."""
@@ -28,8 +29,9 @@ SPARE_SOURCES = 20
 
 
 def solve_latency(sb: StartBounds, master: Master, starts: list[Start], floor: float, budget: Budget,
-                  seed: int, rel_gap: float) -> Outcome:
-    """Raise the threshold from `floor` until a packing meets it (see the module docstring)."""
+                  seed: int, rel_gap: float, trace: Trace) -> Outcome:
+    """Raise the threshold from `floor` until a packing meets it (see the module docstring); every new
+    packing and proven threshold goes to `trace`."""
     notes: list[str] = []
     bound, z = floor, floor
     best: list[Column] | None = None
@@ -49,9 +51,11 @@ def solve_latency(sb: StartBounds, master: Master, starts: list[Start], floor: f
                 slowest = max(c.chain.latency_s for c in chosen)
                 if slowest < value:
                     best, value = chosen, slowest
+                    trace.plan(value)
                 break
             if not capped and first_out > z and solved.status == "optimal":
                 bound = max(bound, z)
+                trace.lower(bound)
             z = z + max(STEP * max(bound, 1e-12), 1e-12)
     except OutOfTime:
         notes.append("threshold search stopped by the time limit")

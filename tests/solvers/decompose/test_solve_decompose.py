@@ -23,6 +23,18 @@ def test_decompose_through_solve_is_checked_and_bounded_by_the_milp_optimum():
         assert got.objective == pytest.approx(milp.objective, rel=1e-6)
 
 
+def test_trace_improves_monotonely_and_ends_at_the_result():
+    scenario = generate(30, seed=5)
+    got = solve(scenario, "decompose", Objective(kind="latency"), params=SolveParams(time_limit_s=30))
+    assert got.trace, "the decomposition records its progress"
+    times = [p.t_s for p in got.trace]
+    plans = [p.objective for p in got.trace if p.objective is not None]
+    bounds = [p.bound for p in got.trace if p.bound is not None]
+    assert times == sorted(times) and times[-1] <= got.time_s
+    assert plans == sorted(plans, reverse=True) and bounds == sorted(bounds)
+    assert plans[-1] == pytest.approx(got.objective, rel=1e-9) and bounds[-1] == pytest.approx(got.bound, rel=1e-9)
+
+
 @pytest.mark.parametrize("kind", ["energy", "coverage"])
 def test_decompose_refuses_objectives_it_does_not_handle(kind):
     with pytest.raises(InputError, match=r"objective\.kind"):
