@@ -116,8 +116,10 @@ def _value(scenario: Scenario, objective: Objective, deadline: float | None, pla
 
 def _better(result: Decomposed, plan: Plan, value: float, budget: Budget, trace: Trace) -> Decomposed:
     """`result` with the heuristic's plan in place of the master's (better, or the only one)."""
+    why = ("the local-search plan beat the master's" if result.plan is not None
+           else "the local-search plan (the master packed none better)")
     return Decomposed(plan, value, result.bound, relative_gap(value, result.bound), dict(budget.phases),
-                      (*result.notes, "the local-search plan beat the master's"), tuple(trace.points))
+                      (*result.notes, why), tuple(trace.points))
 
 
 def _result(scenario: Scenario, objective: Objective, deadline: float | None, out: Outcome, bound: float,

@@ -72,24 +72,32 @@ def solve_latency(sb: StartBounds, master: Master, starts: list[Start], floor: f
     state = _Search(floor, incumbent, trace)
     offered, first_out = _offered(sb, master, starts)
     notes: list[str] = []
-    level = min(incumbent, floor * (1 + GROW))
-    cut_short = 0
+    level, grow, cut_short = min(incumbent, floor * (1 + GROW)), GROW, -1  # -1: no listing finished
+    sizes: list[int] = []
     try:
-        while math.isfinite(level) and not state.closed(rel_gap):
+        while math.isfinite(state.bound) and not state.closed(rel_gap):
             with budget.phase("listing"):
                 listings = {s: minimal_chains(sb.search(s, "latency"), sb.graph.index[s[1]], level, CAP, POPS, budget)
                             for s in sorted(offered, key=lambda s: (sb.key(s), s))}  # each search built once
             cut_short = sum(math.isfinite(x.cut) for x in listings.values())
             with budget.phase("packing"):
                 _bisect(listings, master, level, first_out, state, price, budget, seed, rel_gap)
-            if state.closed(rel_gap) or state.value <= level:
+            if state.closed(rel_gap) or state.value <= level or math.isinf(level):
                 break  # a plan within the level: what lies above it is slower
-            level = min(state.value, max(level, state.bound) * (1 + GROW))
+            if state.bound < level and math.isinf(state.value):
+                break  # open below the level and nothing to aim at: listing higher proves no more
+            now = [len(x.chains) for x in listings.values()]
+            stalled, sizes = now == sizes, now
+            grow *= 2  # galloping: the optimum may lie far above the floor
+            level = min(state.value, max(level, state.bound) * (1 + grow))
+            if stalled and not cut_short and math.isinf(state.value):
+                level = math.inf  # complete listings that grew no more: list all (a failed packing proves infeasibility)
     except OutOfTime:
         notes.append("threshold search stopped by the time limit")
     c = state.counts
+    listed = f"{cut_short} of {len(offered)} listings cut short" if cut_short >= 0 else "no listing finished"
     notes.append(f"threshold search: bound {state.bound:.6g}, {c['packed']} packed, {c['proven']} proven, "
-                 f"{c['open']} open thresholds; {cut_short} listings cut short")
+                 f"{c['open']} open thresholds; {listed}")
     return Outcome(state.best, state.value, state.bound, notes)
 
 
@@ -107,7 +115,8 @@ def _bisect(listings: dict[Start, Listing], master: Master, level: float, first_
             price: Price, budget: Budget, seed: int, rel_gap: float) -> None:
     """Bisect z over the listed values in [bound, incumbent): a packing lowers the incumbent, a proof raises
     the bound, an open threshold (a stand-in packed, no real packing) only moves the search up."""
-    values = sorted({c.value for x in listings.values() for c in x.chains if c.value <= level})
+    values = sorted({c.value for x in listings.values() for c in x.chains if c.value <= level} | {state.bound, level}
+                    - {math.inf})  # the bound and the level too: a proof there reaches the next listed value
     lo, hi = bisect_left(values, state.bound), bisect_left(values, state.value)
     while lo < hi and not state.closed(rel_gap):
         mid = (lo + hi) // 2

@@ -52,7 +52,7 @@ def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int
     tick = itertools.count()
     zeros = np.zeros(len(search.graph.ids))
     found: list[Chain] = []
-    held: list[frozenset[int]] = []
+    held: dict[int, list[frozenset[int]]] = {}  # found clusters' members, by their least node but the start
     reach = limit + ROUNDING * abs(limit)
 
     def push(f: float, done: bool, p: _Partial) -> None:
@@ -66,15 +66,16 @@ def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int
         if expanded >= pops or (done and len(found) >= cap):
             return Listing(start, tuple(found), limit, f)
         heapq.heappop(heap)
+        budget.tick()  # most pops are dominated partials, dropped without an expansion
         nodes = frozenset(v for v, _, _ in p.path)
-        if any(h <= nodes for h in held):
+        if any(h <= nodes for v in nodes for h in held.get(v, ())):
             continue
         if done:
             found.append(search._chain(f, p, start))
-            held.append(nodes)
+            held.setdefault(min(nodes - {start}, default=start), []).append(nodes)
             continue
         search._expand(start, p, zeros, push, reach, True)
         expanded += 1
         if expanded % CHECK_EVERY == 0:
-            budget.check()
+            budget.check()  # an expansion pushes a whole neighbourhood: checked more often than by `tick`
     return Listing(start, tuple(found), limit, math.inf)

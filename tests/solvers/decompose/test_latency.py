@@ -24,12 +24,17 @@ from gaisnet_opt.solvers.solve import solve
 from tests.solvers.decompose.test_decompose import TOL, _sound
 
 LATENCY = Objective(kind="latency")
-instances = dict(n=st.integers(6, 20), seed=st.integers(0, 10**6), k=st.sampled_from([None, 1, 2]))
+instances = dict(n=st.integers(6, 20), seed=st.integers(0, 10**6), share=st.sampled_from([None, 0.0, 0.5, 1.0]))
+"""`share`: K as a share of the free sources (at least one; None: the scenario's range). With many clusters,
+disjointness binds and the optimum lies above the floor, so the search has thresholds to prove."""
 
 
-def _scenario(n: int, seed: int, k: int | None):  # type: ignore[no-untyped-def]
+def _scenario(n: int, seed: int, share: float | None):  # type: ignore[no-untyped-def]
     scenario = generate(n, seed=seed)
-    return scenario if k is None else with_clusters(scenario, k)
+    if share is None:
+        return scenario
+    free = [d for d in scenario.data_sources if d.request is None]
+    return with_clusters(scenario, max(1, math.ceil(share * len(free))))
 
 
 def _optimum(scenario) -> float | None:  # type: ignore[no-untyped-def]
@@ -37,10 +42,10 @@ def _optimum(scenario) -> float | None:  # type: ignore[no-untyped-def]
     return milp.objective if milp.status == "optimal" else None
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**instances)
-def test_the_search_alone_proves_the_milp_optimum(n, seed, k):
-    scenario = _scenario(n, seed, k)
+def test_the_search_alone_proves_the_milp_optimum(n, seed, share):
+    scenario = _scenario(n, seed, share)
     optimum = _optimum(scenario)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(entry, "heuristic_plan", lambda *args: None)  # the search starts from the floor alone
@@ -50,10 +55,22 @@ def test_the_search_alone_proves_the_milp_optimum(n, seed, k):
         assert d.gap is not None and d.gap <= TOL
 
 
+def test_an_optimum_above_the_floor_is_proven_by_failed_packings():
+    scenario = with_clusters(generate(12, seed=263804), 4)  # every free source starts a cluster
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(entry, "heuristic_plan", lambda *args: None)
+        d = entry.decompose(scenario, LATENCY, budget=Budget(20), seed=0)
+    optimum = _optimum(scenario)
+    assert optimum is not None and d.gap is not None and d.gap <= TOL
+    assert d.trace[0].bound is not None and d.trace[0].bound < optimum * (1 - 0.01)  # the floor, well below
+    assert d.objective == pytest.approx(optimum, rel=1e-6) and d.bound == pytest.approx(optimum, rel=1e-6)
+    assert "0 proven" not in " ".join(d.notes)
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**instances, cap=st.sampled_from([1, 2]), pops=st.sampled_from([1, 3, 5000]))
-def test_listings_cut_short_stand_in_and_the_bound_still_holds(n, seed, k, cap, pops):
-    scenario = _scenario(n, seed, k)
+def test_listings_cut_short_stand_in_and_the_bound_still_holds(n, seed, share, cap, pops):
+    scenario = _scenario(n, seed, share)
     optimum = _optimum(scenario)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(entry, "heuristic_plan", lambda *args: None)
