@@ -95,9 +95,11 @@ def solve_latency(sb: StartBounds, master: Master, starts: list[Start], floor: f
     except OutOfTime:
         notes.append("threshold search stopped by the time limit")
     c = state.counts
-    listed = f"{cut_short} of {len(offered)} listings cut short" if cut_short >= 0 else "no listing finished"
-    notes.append(f"threshold search: bound {state.bound:.6g}, {c['packed']} packed, {c['proven']} proven, "
-                 f"{c['open']} open thresholds; {listed}")
+    if cut_short >= 0:
+        notes.append(f"threshold search: bound {state.bound:.6g}, {c['packed']} packed, {c['proven']} proven, "
+                     f"{c['open']} open thresholds; {cut_short} of {len(offered)} listings cut short")
+    elif state.closed(rel_gap):
+        notes.append("threshold search not needed: the incumbent meets the floor")
     return Outcome(state.best, state.value, state.bound, notes)
 
 
@@ -115,8 +117,8 @@ def _bisect(listings: dict[Start, Listing], master: Master, level: float, first_
             price: Price, budget: Budget, seed: int, rel_gap: float) -> None:
     """Bisect z over the listed values in [bound, incumbent): a packing lowers the incumbent, a proof raises
     the bound, an open threshold (a stand-in packed, no real packing) only moves the search up."""
-    values = sorted({c.value for x in listings.values() for c in x.chains if c.value <= level} | {state.bound, level}
-                    - {math.inf})  # the bound and the level too: a proof there reaches the next listed value
+    listed = {c.value for x in listings.values() for c in x.chains if c.value <= level}
+    values = sorted(listed | ({state.bound, level} - {math.inf}))  # a proof at the bound reaches the next value
     lo, hi = bisect_left(values, state.bound), bisect_left(values, state.value)
     while lo < hi and not state.closed(rel_gap):
         mid = (lo + hi) // 2
@@ -158,7 +160,8 @@ def _pack(listings: dict[Start, Listing], master: Master, z: float, relax: bool,
             continue
         within = bisect_right([c.value for c in x.chains], z * (1 + ROUNDING))  # a tie rounded up still counts
         columns += [Column(kind, node, c, 0.0) for c in x.chains[:within]]
-    solved = master.solve(columns, True, budget.left(), seed)
+    seconds = budget.solver_seconds()
+    solved = master.solve(columns, True, math.inf if seconds is None else seconds, seed)
     budget.check()
     if solved.status != "optimal":
         return None
