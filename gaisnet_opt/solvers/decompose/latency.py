@@ -32,17 +32,24 @@ from gaisnet_opt.solvers.decompose.master import Column, Master
 from gaisnet_opt.solvers.decompose.minimal import ROUNDING, Listing, minimal_chains
 from gaisnet_opt.solvers.decompose.trace import Trace
 
-CAP = 200
+CAP = 50
 """Minimal clusters listed per start at most (past it the start stands in by its own node)."""
-POPS = 5000
+POPS = 1000
 """Partial chains one listing may expand (past it, likewise)."""
 SPARE_SOURCES = 20
 """Sources beyond the service's minimum offered to the packing (those with the fastest clusters)."""
 GROW = 0.05
 """The listings reach this share above the bound (or the incumbent if lower), and again once all below is proven."""
 
+DEEPER = 4
+DEEPEN_ROUNDS = 2
+"""A start that stood in at an open threshold is listed again with `DEEPER` times the clusters and expansions,
+at most `DEEPEN_ROUNDS` times."""
+
 Price = Callable[[list[Column]], float | None]
 """A packing's round latency by the checker and the cost model (None: the checker rejects its plan)."""
+Deepen = Callable[[list[Start]], bool]
+"""List these starts deeper (False: none of them may go deeper)."""
 
 
 @dataclass
@@ -74,14 +81,27 @@ def solve_latency(sb: StartBounds, master: Master, starts: list[Start], floor: f
     notes: list[str] = []
     level, grow, cut_short = min(incumbent, floor * (1 + GROW)), GROW, -1  # -1: no listing finished
     sizes: list[int] = []
+    depth: dict[Start, int] = {}
+
+    def listing(s: Start) -> Listing:
+        more = DEEPER ** depth.get(s, 0)
+        return minimal_chains(sb.search(s, "latency"), sb.graph.index[s[1]], level, CAP * more, POPS * more, budget)
+
+    def deepen(short: list[Start]) -> bool:
+        short = [s for s in short if depth.get(s, 0) < DEEPEN_ROUNDS]
+        with budget.phase("listing"):
+            for s in short:
+                depth[s] = depth.get(s, 0) + 1
+                listings[s] = listing(s)
+        return bool(short)
+
     try:
         while math.isfinite(state.bound) and not state.closed(rel_gap):
             with budget.phase("listing"):
-                listings = {s: minimal_chains(sb.search(s, "latency"), sb.graph.index[s[1]], level, CAP, POPS, budget)
-                            for s in sorted(offered, key=lambda s: (sb.key(s), s))}  # each search built once
+                listings = {s: listing(s) for s in sorted(offered, key=lambda s: (sb.key(s), s))}  # searches built once
             cut_short = sum(math.isfinite(x.cut) for x in listings.values())
             with budget.phase("packing"):
-                _bisect(listings, master, level, first_out, state, price, budget, seed, rel_gap)
+                _bisect(listings, master, level, first_out, state, price, deepen, budget, seed, rel_gap)
             if state.closed(rel_gap) or state.value <= level or math.isinf(level):
                 break  # a plan within the level: what lies above it is slower
             if state.bound < level and math.isinf(state.value):
@@ -114,9 +134,10 @@ def _offered(sb: StartBounds, master: Master, starts: list[Start]) -> tuple[list
 
 
 def _bisect(listings: dict[Start, Listing], master: Master, level: float, first_out: float, state: _Search,
-            price: Price, budget: Budget, seed: int, rel_gap: float) -> None:
+            price: Price, deepen: Deepen, budget: Budget, seed: int, rel_gap: float) -> None:
     """Bisect z over the listed values in [bound, incumbent): a packing lowers the incumbent, a proof raises
-    the bound, an open threshold (a stand-in packed, no real packing) only moves the search up."""
+    the bound; where only stand-ins pack, their starts are listed deeper and z tried again, and past
+    `DEEPEN_ROUNDS` the threshold is open (nothing proven) and the search moves up."""
     listed = {c.value for x in listings.values() for c in x.chains if c.value <= level}
     values = sorted(listed | ({state.bound, level} - {math.inf}))  # a proof at the bound reaches the next value
     lo, hi = bisect_left(values, state.bound), bisect_left(values, state.value)
@@ -124,24 +145,26 @@ def _bisect(listings: dict[Start, Listing], master: Master, level: float, first_
         mid = (lo + hi) // 2
         z = values[mid]
         relaxed = _pack(listings, master, z, True, budget, seed)
-        packed = relaxed if relaxed and not any(_stands_in(c) for c in relaxed) else None
-        if packed is None and relaxed is not NONE:  # a stand-in packed, or the MILP ran out of time: real columns
-            packed = _pack(listings, master, z, False, budget, seed)
-            packed = packed if packed is not NONE else None
-        if packed is not None:
-            state.counts["packed"] += 1
-            value = price(packed)
-            if value is not None and value < state.value:
-                state.value, state.best = value, packed
-                state.trace.plan(value)
-            hi = bisect_left(values, max((c.chain.value for c in packed), default=0.0))
-            continue
         if relaxed is NONE and z < first_out:
             state.counts["proven"] += 1
             state.proven(_proof(listings, z, level, first_out))
-        else:
-            state.counts["open"] += 1
-        lo = max(mid + 1, bisect_left(values, state.bound))
+            lo = max(mid + 1, bisect_left(values, state.bound))
+            continue
+        packed = relaxed if relaxed is not NONE else None
+        if packed is None or any(_stands_in(c) for c in packed):  # stand-ins packed, or the MILP ran out of time
+            packed = _pack(listings, master, z, False, budget, seed)
+            if packed is None or packed is NONE:
+                if relaxed and deepen([(c.kind, c.start) for c in relaxed if _stands_in(c)]):
+                    continue  # the same threshold again, with those starts listed deeper
+                state.counts["open"] += 1
+                lo = mid + 1
+                continue
+        state.counts["packed"] += 1
+        value = price(packed)
+        if value is not None and value < state.value:
+            state.value, state.best = value, packed
+            state.trace.plan(value)
+        hi = bisect_left(values, max((c.chain.value for c in packed), default=0.0))
 
 
 NONE: list[Column] = []
