@@ -61,7 +61,7 @@ def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) ->
     try:
         r = solve(scenario, method, objective, params=SolveParams(time_limit_s=limit, seed=seed))  # type: ignore[arg-type]
     except InputError as exc:
-        return dict(error=f"refused: {exc}")
+        return dict(error="refused: " + " ".join(str(exc).split()))  # one table row
     notes = [r.status, *r.params.get("decompose_notes", [])]
     out = dict(objective=r.objective, bound=r.bound, gap=r.gap, notes="; ".join(notes),
                phases={p: round(s, 2) for p, s in r.phases.items()}, traced=bool(r.trace),
