@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gaisnet_opt.bounds.start_bounds import StartBounds
 from gaisnet_opt.budget import Budget
+from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.generator import generate
 from gaisnet_opt.params import SolveParams
 from gaisnet_opt.result import Objective, Progress
@@ -97,6 +98,28 @@ def test_a_minimal_listing_holds_a_no_slower_cluster_inside_every_cluster_within
         for chain in search.chains(node, limit=best * slack, cap=10**6):
             members = {v for v, _, _ in chain.members}
             assert any(m <= members and value <= chain.value + 1e-12 for value, m in held)
+
+
+def test_the_trace_records_the_heuristic_plan_then_each_better_packing_and_ends_at_the_result():
+    scenario = with_clusters(generate(20, seed=7), 3)
+    given: list = []
+
+    def heuristic(scenario, objective, seconds, seed):  # type: ignore[no-untyped-def]
+        given.append(entry_heuristic(scenario, objective, 0.0, seed))  # no local search: packings improve on it
+        return given[-1]
+
+    entry_heuristic = entry.heuristic_plan
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(entry, "heuristic_plan", heuristic)
+        d = entry.decompose(scenario, LATENCY, budget=Budget(20), seed=0)
+    assert given[0] is not None and d.plan is not None
+    first = objective_value(round_cost(scenario, given[0]), LATENCY)
+    plans = [p for p in d.trace if p.objective is not None]
+    assert plans[0].objective == first  # the heuristic's plan, recorded when found, before any packing
+    assert len(plans) >= 2 and plans[-1].objective < first
+    assert [p.objective for p in plans] == sorted((p.objective for p in plans), reverse=True)
+    assert [p.t_s for p in d.trace] == sorted(p.t_s for p in d.trace)
+    assert d.trace[-1].objective == d.objective and d.trace[-1].bound == d.bound
 
 
 def test_time_to_gap_is_the_first_point_within_it():
