@@ -3,8 +3,8 @@
 A plan of round latency v packs one cluster per request and enough
 fine-tuning clusters, each within v. Each offered start's minimal clusters
 (`minimal`: none holding another's members) are listed once, up to a level
-(the incumbent's value); those within a threshold z are a prefix. At z the
-master, as a feasibility MILP, packs them:
+(the incumbent's value, or 5 % above the floor if lower); those within a
+threshold z are a prefix. At z the master, as a feasibility MILP, packs them:
 
 - a packing is a plan within z (checked and priced by the caller's `price`);
 - no packing proves that no plan is below P(z), the least of the next listed
@@ -14,6 +14,8 @@ master, as a feasibility MILP, packs them:
   from it holds that node), a relaxation, so no packing still proves it.
 
 z is bisected over the listed values between the bound and the incumbent.
+Where only stand-ins pack, their starts are listed deeper and z tried again;
+with no plan within the level, the level gallops up (5, 10, 20 % ...).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ POPS = 1000
 SPARE_SOURCES = 20
 """Sources beyond the service's minimum offered to the packing (those with the fastest clusters)."""
 GROW = 0.05
-"""The listings reach this share above the bound (or the incumbent if lower), and again once all below is proven."""
+"""The first level's share above the floor (at most the incumbent); it doubles each time the level rises."""
 
 DEEPER = 4
 DEEPEN_ROUNDS = 2
