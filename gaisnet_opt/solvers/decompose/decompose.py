@@ -2,9 +2,12 @@
 
 Start points are the requests and the data sources without a request; the
 floor (`bounds.floor`, over the same exact chain searches) is the first
-bound. Energy goes to column generation (`energy`), latency to the threshold
-search (`latency`). The plan is checked by the checker and priced by the
-cost model; a plan the checker rejects is never returned (docs/model.md §7.4).
+bound. Energy goes to column generation (`energy`, a heuristic plan tried
+after it); latency gets the heuristic plan first, as the first incumbent of
+the threshold search (`latency`). Every plan is checked by the checker and
+priced by the cost model, each better one and each higher bound noted in the
+trace when found; a plan the checker rejects is never returned
+(docs/model.md §7.4).
 """
 
 from __future__ import annotations
