@@ -45,9 +45,12 @@ def _scenario(n: int, seed: int):  # type: ignore[no-untyped-def]
 
 
 def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) -> dict:
-    """One case in this process: the plan's objective, the bound, the gap, seconds, notes."""
-    from gaisnet_opt.budget import Budget
+    """One case in this process, through `solve` (whatever route it takes for `method`): the plan's objective,
+    the bound, the gap, the seconds to each gap of `THRESHOLDS` (from the anytime trace), seconds, notes."""
+    from gaisnet_opt import SolveParams, solve
+    from gaisnet_opt.errors import InputError
     from gaisnet_opt.result import Objective
+    from gaisnet_opt.solvers.decompose.trace import time_to_gap
     from gaisnet_opt.solvers.service import with_clusters
 
     scenario = _scenario(n, seed)
@@ -55,17 +58,14 @@ def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) ->
         scenario = with_clusters(scenario, int(k))
     t0 = time.perf_counter()
     objective = Objective(kind=kind)  # type: ignore[arg-type]
-    if method == "decompose":
-        from gaisnet_opt.solvers.decompose.decompose import decompose
-
-        d = decompose(scenario, objective, budget=Budget(limit), seed=0)
-        out = dict(objective=d.objective, bound=d.bound, gap=d.gap, notes="; ".join(d.notes),
-                   phases={p: round(s, 2) for p, s in d.phases.items()})
-    else:
-        from gaisnet_opt import SolveParams, solve
-
-        r = solve(scenario, method, objective, params=SolveParams(time_limit_s=limit))  # type: ignore[arg-type]
-        out = dict(objective=r.objective, bound=r.bound, gap=r.gap, notes=r.status, phases={})
+    try:
+        r = solve(scenario, method, objective, params=SolveParams(time_limit_s=limit, seed=seed))  # type: ignore[arg-type]
+    except InputError as exc:
+        return dict(error="refused: " + " ".join(str(exc).split()))  # one table row
+    notes = [r.status, *r.params.get("decompose_notes", [])]
+    out = dict(objective=r.objective, bound=r.bound, gap=r.gap, notes="; ".join(notes),
+               phases={p: round(s, 2) for p, s in r.phases.items()}, traced=bool(r.trace),
+               time_to={str(g): time_to_gap(r.trace, g) for g in THRESHOLDS})
     out.update(seconds=round(time.perf_counter() - t0, 2), rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
     return out
 
@@ -93,7 +93,11 @@ def _fmt(x: object, digits: int = 4) -> str:
 
 
 def _time_to(res: dict, threshold: float) -> str:
-    """The run's end when its final gap is within the threshold (the decomposition reports no trace yet)."""
+    """Seconds to the gap from the run's trace; a method without one (local, cpsat) shows its end when its
+    final gap is within the threshold (an upper bound)."""
+    if res.get("traced"):
+        t = res.get("time_to", {}).get(str(threshold))
+        return "—" if t is None else f"{t:.1f}"
     gap = res.get("gap")
     return f"≤ {res['seconds']:.1f}" if gap is not None and gap <= threshold else "—"
 
@@ -135,9 +139,12 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         "Each case is its own process (peak RSS = its ru_maxrss). `bound` is the decomposition's lower bound, "
         "valid for the whole problem (the floor over every start point's exact cheapest cluster, raised by the "
         "threshold search's infeasibility proofs or the column generation's Lagrangian bound). `gap` = "
-        "(plan − bound) / plan. The time-to-gap columns give the run's end when its final gap is within the "
-        "threshold (an upper bound on the time to reach it: no anytime trace is recorded yet). `local` and "
-        "`cpsat` are `solve(...)` with the same limit, seed 8001 only; their gap is to the decomposition's bound.", "",
+        "(plan − bound) / plan. Every case is `solve(scenario, method, objective, params=SolveParams(time_limit_s="
+        "limit, seed=seed))`, so `decompose` is whatever route `solve` takes. Its time-to-gap columns are the "
+        "first point of its anytime trace (`SolveResult.trace`: each better plan and higher bound, when) within "
+        "the gap, in seconds from the call's start; `local` and `cpsat` record no trace, so theirs give the run's "
+        "end when the final gap is within it (≤, an upper bound). `local` and `cpsat` run with the same limit, "
+        "seed 8001 only; their gap is to the decomposition's bound.", "",
         "| n | seed | objective | clusters | method | plan | bound | gap | ≤5 % (s) | ≤2 % (s) | ≤1 % (s) | s | RSS MB | notes |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from gaisnet_opt.budget import Budget
-from gaisnet_opt.result import Progress
+from gaisnet_opt.result import Progress, relative_gap
 
 
 @dataclass
@@ -39,3 +39,12 @@ class Trace:
         best = self.best if math.isfinite(self.best) else None
         bound = self.bound if math.isfinite(self.bound) else None
         self.points.append(Progress(t_s=self.budget.elapsed(), objective=best, bound=bound))
+
+
+def time_to_gap(points: tuple[Progress, ...] | list[Progress], gap: float) -> float | None:
+    """Seconds to the first point whose (plan − bound) / plan is within `gap` (None: never reached)."""
+    for p in points:
+        reached = relative_gap(p.objective, p.bound)
+        if reached is not None and reached <= gap:
+            return p.t_s
+    return None
