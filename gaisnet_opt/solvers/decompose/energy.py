@@ -34,7 +34,9 @@ from gaisnet_opt.solvers.decompose.trace import Trace
 
 LOCAL_SHARE = 0.05
 LOCAL_S = 3.0
-"""Local search on the first plan: this share of the budget, at most these seconds."""
+LOCAL_PER_NODE_S = 0.005
+"""Local search on the first plan: this share of the budget, at most these seconds and these per node (a
+small instance's column generation does better sooner)."""
 MILP_SHARE = 0.25
 """Share of the budget column generation leaves for the MILPs over the pool."""
 SPARE_S = 0.5
@@ -115,7 +117,8 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     notes: list[str] = []
     spare = SPARE_S
     with budget.phase("heuristic"):
-        t0, local = budget.elapsed(), min(LOCAL_S, LOCAL_SHARE * budget.left())
+        t0 = budget.elapsed()
+        local = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
         plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), local, seed)
         spare += 2 * max(0.0, budget.elapsed() - t0 - local)
     first = _columns(sb, plan) if plan is not None else None

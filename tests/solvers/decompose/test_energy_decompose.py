@@ -13,8 +13,8 @@ from gaisnet_opt.solvers.service import with_clusters
 ENERGY = Objective(kind="energy")
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(6, 20), seed=st.integers(0, 10**6), k=st.sampled_from([None, 2, 3]))
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(6, 16), seed=st.integers(0, 10**6), k=st.sampled_from([None, 2, 3]))
 def test_the_energy_bound_and_plan_bracket_the_milp_optimum(n, seed, k):
     scenario = generate(n, seed=seed)
     if k is not None:
