@@ -119,7 +119,7 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     with budget.phase("heuristic"):
         t0 = budget.elapsed()
         local = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
-        plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), local, seed)
+        plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), local, seed, budget)
         spare += 2 * max(0.0, budget.elapsed() - t0 - local)
     first = _columns(sb, plan) if plan is not None else None
     if first is not None:
