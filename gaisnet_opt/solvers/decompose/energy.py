@@ -37,7 +37,7 @@ LOCAL_S = 3.0
 LOCAL_PER_NODE_S = 0.005
 """Local search on the first plan: this share of the budget, at most these seconds and these per node (a
 small instance's column generation does better sooner)."""
-MILP_SHARE = 0.25
+MILP_SHARE = 0.15
 """Share of the budget column generation leaves for the MILPs over the pool."""
 SPARE_S = 0.5
 """Seconds left at the end for the caller's own fallback heuristic (at least twice the constructive

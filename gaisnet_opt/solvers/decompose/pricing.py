@@ -154,12 +154,14 @@ class Pricer:
 
     def _scaled(self, kind: ClusterKind, samples: int) -> HopArrays:
         """Hop figures for `samples` samples, a lower bound: one sample's, scaled (hop seconds and joules are
-        proportional to the samples), shaded by 1e-12 so rounding keeps them below."""
+        proportional to the samples), shaded by 1e-12 so rounding keeps them below; the seconds only under a
+        deadline (the energy sweep reads joules)."""
         if kind not in self._hops:
             self._hops[kind] = self.sb.graph.figures(kind, 1, False).hops  # type: ignore[assignment]
         one = self._hops[kind]
         scale = samples * (1 - 1e-12)
-        return replace(one, iter_s=one.iter_s * scale, energy_j=one.energy_j * scale)
+        secs = one.iter_s * scale if self.sb.deadline_s is not None else one.iter_s  # read by the latency sweep only
+        return replace(one, iter_s=secs, energy_j=one.energy_j * scale)
 
     def _check(self) -> None:
         if self.budget is not None:
