@@ -7,7 +7,9 @@ The LP over the pool gives duals; each start point's pricing is the exact
 chain search with the node duals as penalties (`pricing`). At any duals π,
 Σ rows' π × bound + Σ_starts min(0, least reduced cost) is a lower bound on
 every plan (the Lagrangian function: each start opens at most one cluster,
-its own node's row), so every round proves one, converged or not. Once no
+by its request's row or its own node's), so every round proves one,
+converged or not, partial pricing too (a start not priced counts with a
+bound on its least reduced cost). Once no
 column prices out, the MILP over the pool gives a plan; if it is above the
 bound, every column whose reduced cost is within the gap is added (no better
 plan can use any other, Baldacci, Christofides and Mingozzi, Math. Prog. 115,
@@ -70,7 +72,7 @@ class ColumnPool:
 
 @dataclass
 class Outcome:
-    """The best integer solution's columns (None: none), a lower bound, whether it is proven optimal, notes."""
+    """The best integer solution's columns (None: none), their value, a lower bound, notes."""
 
     chosen: list[Column] | None
     value: float
