@@ -37,13 +37,13 @@ from gaisnet_opt.solvers.decompose.trace import Trace
 LOCAL_SHARE = 0.05
 LOCAL_S = 3.0
 LOCAL_PER_NODE_S = 0.005
-"""Local search on the first plan: this share of the budget, at most these seconds and these per node (a
-small instance's column generation does better sooner)."""
+"""The first plan (constructive heuristics and local search): this share of the budget, at most these seconds
+and these per node (a small instance's column generation does better sooner)."""
 MILP_SHARE = 0.15
 """Share of the budget column generation leaves for the MILPs over the pool."""
 SPARE_S = 0.5
-"""Seconds left at the end for the caller's own fallback heuristic (at least twice the constructive
-heuristics' measured time is kept: `decompose` runs them again when the gap is open)."""
+"""Seconds left at the end for the caller's own fallback heuristic, besides as long as the first plan took
+(`decompose` runs the constructive heuristics again when the gap is open, and they cannot stop midway)."""
 PRICE_POPS = 500
 """Partial chains one pricing search may expand; past it the heap's least estimate bounds the reduced cost."""
 ENOUGH = 50
@@ -117,12 +117,11 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     best = _Best(trace)
     pool = ColumnPool()
     notes: list[str] = []
-    spare = SPARE_S
     with budget.phase("heuristic"):
         t0 = budget.elapsed()
-        local = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
-        plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), local, seed, budget)
-        spare += 2 * max(0.0, budget.elapsed() - t0 - local)
+        seconds = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
+        plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), seconds, seed)
+        spare = SPARE_S + budget.elapsed() - t0
     first = _columns(sb, plan) if plan is not None else None
     if first is not None:
         for c in first:
