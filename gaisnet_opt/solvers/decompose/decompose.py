@@ -60,7 +60,7 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     lo, hi = cluster_range(scenario)
     deadline = deadline_of(scenario, objective)
     # latency: every search checks the budget (the floor's sweeps overran an 11 s limit by 2.6 s at 2,000
-    # clients without); energy's seeding runs outside its time-limit handling (energy.py), so none there
+    # clients without); energy's pricing gives its searches their own share of it (energy.py, pricing.py)
     sb = StartBounds(scenario, deadline, budget if objective.kind == "latency" else None)
     starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
     master = Master(sb.graph, sb.requests, lo, hi)

@@ -1,16 +1,20 @@
 """The energy objective (a sum over clusters) by column generation, price-and-branch and reduced-cost
-enumeration.
+enumeration (docs/model.md §7.4).
 
-The LP over the columns so far gives duals; each start point's pricing is
-the exact chain search with the node duals as penalties (`chain_search`),
-skipped where its unpenalised optimum already proves a non-negative reduced
-cost. At any iteration LP + Σ_starts min(0, least reduced cost) is a lower
-bound (each start opens at most one cluster: its own node's row). Once no
-column prices out, the MILP over the columns gives a plan; if it is above
-the LP bound, every column whose reduced cost is within the gap is added
-(no better plan can use any other, Baldacci, Christofides and Mingozzi,
-Math. Prog. 115, 2008) and the MILP solved again: with no start capped, its
-optimum is the problem's.
+The pool starts with the clusters of a local-search plan, which is also the
+first incumbent and the MILP's start, so the master's plan is never worse.
+The LP over the pool gives duals; each start point's pricing is the exact
+chain search with the node duals as penalties (`pricing`). At any duals π,
+Σ rows' π × bound + Σ_starts min(0, least reduced cost) is a lower bound on
+every plan (the Lagrangian function: each start opens at most one cluster,
+by its request's row or its own node's), so every round proves one,
+converged or not, partial pricing too (a start not priced counts with a
+bound on its least reduced cost). Once no
+column prices out, the MILP over the pool gives a plan; if it is above the
+bound, every column whose reduced cost is within the gap is added (no better
+plan can use any other, Baldacci, Christofides and Mingozzi, Math. Prog. 115,
+2008) and the MILP solved again: with no start capped, its optimum is the
+problem's.
 """
 
 from __future__ import annotations
@@ -21,26 +25,34 @@ from dataclasses import dataclass, field
 from gaisnet_opt.bounds.chain_search import Chain
 from gaisnet_opt.bounds.start_bounds import Start, StartBounds
 from gaisnet_opt.budget import Budget, OutOfTime
-from gaisnet_opt.plan import ClusterKind
+from gaisnet_opt.checker import check
+from gaisnet_opt.cost import cluster_cost
+from gaisnet_opt.plan import Plan
+from gaisnet_opt.result import Objective
+from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
 from gaisnet_opt.solvers.decompose.master import Column, Master, Prices, Solved
+from gaisnet_opt.solvers.decompose.pricing import Pricer
 from gaisnet_opt.solvers.decompose.trace import Trace
 
-EPS = 1e-9
+LOCAL_SHARE = 0.05
+LOCAL_S = 3.0
+LOCAL_PER_NODE_S = 0.005
+"""The first plan (constructive heuristics and local search): this share of the budget, at most these seconds
+and these per node (a small instance's column generation does better sooner)."""
+MILP_SHARE = 0.15
+"""Share of the budget column generation leaves for the MILPs over the pool."""
+SPARE_S = 0.5
+"""Seconds left at the end for the caller's own fallback heuristic, besides as long as the first plan took
+(`decompose` runs the constructive heuristics again when the gap is open, and they cannot stop midway)."""
+PRICE_POPS = 500
+"""Partial chains one pricing search may expand; past it the heap's least estimate bounds the reduced cost."""
+ENOUGH = 50
+"""Columns after which a pricing round stops (at least a quarter of the starts' count): the LP re-solves
+sooner and later rounds resume where this one stopped (partial pricing)."""
 ENUM_CAP = 200
 """Columns per start the enumeration adds at most; past it the MILP proves nothing beyond its own columns."""
-PRICE_POPS = 400
-"""Partial chains one pricing search may expand; past it the heap's least estimate bounds the reduced cost."""
-RESERVE = 0.35
-"""Share of the budget kept for price-and-branch: column generation stops when only this much is left."""
-SEED_POPS = 300
 ENUM_POPS = 20000
-"""Partial chains a seeding or enumerating search may expand (an enumeration cut short proves nothing)."""
-SEED_COLUMNS = 4
-"""Cheapest clusters per start the pool begins with, so the first MILP already packs a plan."""
-SEED_SOURCES = 5
-"""Sources beyond the service's minimum whose cheapest cluster starts the pool (pricing adds the rest)."""
-PRICE_CAP = 3
-"""Columns per start one pricing round adds at most (the most negative reduced costs)."""
+"""Partial chains an enumerating search may expand (an enumeration cut short proves nothing)."""
 
 
 @dataclass
@@ -60,7 +72,7 @@ class ColumnPool:
 
 @dataclass
 class Outcome:
-    """The best integer solution's columns (None: none), a lower bound, whether it is proven optimal, notes."""
+    """The best integer solution's columns (None: none), their value, a lower bound, notes."""
 
     chosen: list[Column] | None
     value: float
@@ -68,9 +80,27 @@ class Outcome:
     notes: list[str]
 
 
-def _column(kind: ClusterKind, start: str, chain: Chain, objective: str) -> Column:
-    """A column priced by `objective` (energy: its joules; latency: 0, feasibility only)."""
-    return Column(kind, start, chain, chain.energy_j if objective == "energy" else 0.0)
+@dataclass
+class _Best:
+    """The incumbent and the best Lagrangian bound so far, with the duals that gave it."""
+
+    trace: Trace
+    chosen: list[Column] | None = None
+    value: float = math.inf
+    bound: float = -math.inf
+    prices: Prices | None = None
+    least: dict[Start, float] = field(default_factory=dict)
+
+    def plan(self, chosen: list[Column] | None) -> None:
+        value = sum(c.cost for c in chosen) if chosen is not None else math.inf
+        if value < self.value:
+            self.chosen, self.value = chosen, value
+            self.trace.plan(value)
+
+    def lower(self, bound: float) -> None:
+        if bound > self.bound:
+            self.bound = bound
+            self.trace.lower(bound)
 
 
 def chosen_columns(columns: list[Column], solved: Solved) -> list[Column] | None:
@@ -82,116 +112,119 @@ def chosen_columns(columns: list[Column], solved: Solved) -> list[Column] | None
 
 def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: Budget, seed: int,
                  trace: Trace) -> Outcome:
-    """Column generation, then price-and-branch, then enumeration within the gap (see the module docstring);
-    the final plan and bound go to `trace`."""
+    """A local-search plan, column generation, price-and-branch, then enumeration within the gap (see the
+    module docstring); each better plan and higher bound goes to `trace`."""
+    best = _Best(trace)
     pool = ColumnPool()
     notes: list[str] = []
-    sources = sorted((s for s in starts if s[0] == "finetune"), key=lambda s: (sb.relaxed(s, "energy"), s))
-    for s in [x for x in starts if x[0] == "inference"] + sources[: master.lo + SEED_SOURCES]:
-        if sb.best(s, "energy") is not None:
-            search = sb.search(s, "energy")
-            for edges in (True, False):  # without edge servers too: their slots are few
-                for chain in search.chains(sb.graph.index[s[1]], cap=SEED_COLUMNS, edges=edges, pops=SEED_POPS):
-                    pool.add(_column(s[0], s[1], chain, "energy"))
-    with budget.phase("price-and-branch"):
-        first = master.solve(pool.columns, True, budget.left() * 0.2 if math.isfinite(budget.left()) else 60.0, seed)
-    incumbent = chosen_columns(pool.columns, first)
-    bound, prices = -math.inf, None
+    with budget.phase("heuristic"):
+        t0 = budget.elapsed()
+        seconds = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
+        plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), seconds, seed)
+        spare = SPARE_S + budget.elapsed() - t0
+    first = _columns(sb, plan) if plan is not None else None
+    if first is not None:
+        for c in first:
+            pool.add(c)
+        best.plan(first)
+    pricer = Pricer(sb, _until(budget, spare + MILP_SHARE * budget.left()))
+    converged = False
     try:
         with budget.phase("column generation"):
-            bound, prices, rounds = _generate(sb, master, pool, starts, budget, seed)
-        notes.append(f"column generation: {rounds} rounds, {len(pool.columns)} columns, LP bound {bound:.6g}")
+            rounds, converged = _generate(master, pool, pricer, starts, seed, best)
+        notes.append(f"column generation {'converged' if converged else 'lost its LP'} in {rounds} rounds, "
+                     f"{len(pool.columns)} columns")
     except OutOfTime:
-        notes.append("column generation stopped by the time limit")
+        notes.append(f"column generation stopped by its share of the time limit ({len(pool.columns)} columns)")
     with budget.phase("price-and-branch"):
-        mip = master.solve(pool.columns, True, budget.left() * 0.5 if math.isfinite(budget.left()) else 60.0, seed)
-    chosen = chosen_columns(pool.columns, mip)
-    if chosen is None or (incumbent is not None and sum(c.cost for c in incumbent) < sum(c.cost for c in chosen)):
-        chosen = incumbent
-    value = sum(c.cost for c in chosen) if chosen is not None else math.inf
-    if chosen is not None and prices is not None and value > bound * (1 + 1e-9) and not budget.expired():
-        try:
-            with budget.phase("enumeration"):
-                capped = _enumerate(sb, pool, starts, prices, value - bound, budget)
-        except OutOfTime:
-            capped = -1
-        with budget.phase("price-and-branch"):
-            mip = master.solve(pool.columns, True, budget.left() * 0.8 if math.isfinite(budget.left()) else 60.0, seed)
-        better = chosen_columns(pool.columns, mip)
-        if better is not None and sum(c.cost for c in better) <= value:
-            chosen, value = better, sum(c.cost for c in better)
-        if capped == 0 and mip.status == "optimal" and better is not None:
-            bound = max(bound, min(value, mip.bound))
-            notes.append("enumeration within the gap was complete: the MILP over it is optimal")
-        else:
-            notes.append("enumeration within the gap stopped by the time limit" if capped < 0
-                         else f"enumeration capped at {ENUM_CAP} columns for {capped} starts" if capped
-                         else "the MILP over the enumerated columns hit its time limit")
-    trace.plan(value)
-    trace.lower(bound)
-    return Outcome(chosen, value, bound, notes)
+        best.plan(_milp(master, pool, best, budget, spare, seed))
+    if converged and best.chosen is not None and best.prices is not None and best.value > best.bound * (1 + 1e-9):
+        _close(master, pool, pricer, starts, best, budget, spare, seed, notes)
+    notes.append(f"Lagrangian bound {best.bound:.6g}")
+    return Outcome(best.chosen, best.value, best.bound, notes)
 
 
-def _generate(sb: StartBounds, master: Master, pool: ColumnPool, starts: list[Start], budget: Budget,
-              seed: int) -> tuple[float, Prices | None, int]:
-    """Price until no column has a negative reduced cost; the last LP's bound, prices and the rounds."""
-    bound, prices, rounds = -math.inf, None, 0
-    stop = budget.left() * RESERVE if math.isfinite(budget.left()) else 0.0
+def _generate(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Start], seed: int,
+              best: _Best) -> tuple[int, bool]:
+    """Price until no column has a negative reduced cost (each round's Lagrangian bound to `best`); the rounds,
+    and whether it converged (False: HiGHS gave no duals)."""
+    assert pricer.budget is not None
+    lp = master.lp(pool.columns, seed)
+    rounds = 0
     while True:
-        if budget.left() <= stop:
-            return bound, prices, rounds
+        pricer.budget.check()
+        solved = lp.solve(_seconds(pricer.budget))
+        if solved.prices is None:
+            return rounds, False
         rounds += 1
-        lp = master.solve(pool.columns, False, budget.left(), seed)
-        if lp.prices is None:
-            return bound, None, rounds
-        prices = lp.prices
-        least, added = 0.0, 0
-        for s in starts:
-            if budget.left() <= stop:
-                return bound, prices, rounds
-            rc, new = _price(sb, s, prices)
-            least += min(0.0, rc)
-            added += sum(pool.add(c) for c in new)
-        bound = max(bound, lp.value + least)  # least is 0 once every start prices out exactly
-        if not added:
-            return bound, prices, rounds
+        priced = pricer.price(starts, solved.prices, pops=PRICE_POPS, enough=max(ENOUGH, len(starts) // 4))
+        bound = master.bound_of(solved.prices) + sum(min(0.0, priced.least[s]) for s in starts)
+        if bound > best.bound:
+            best.prices, best.least = solved.prices, priced.least
+            best.lower(bound)
+        new = [c for c in priced.columns if pool.add(c)]
+        if not new and priced.complete:
+            return rounds, True
+        lp.add(new)
 
 
-def _price(sb: StartBounds, start: Start, prices: Prices) -> tuple[float, list[Column]]:
-    """The least reduced cost of `start`'s clusters and those below zero (at most `PRICE_CAP`)."""
-    floor = _least(sb, start, prices)
-    credit = prices.credit(*start)
-    if floor >= -EPS:  # penalties only add: the unpenalised optimum already bounds the reduced cost
-        return floor, []
-    search = sb.search(start, "energy")
-    found = search.chains(sb.graph.index[start[1]], cap=PRICE_CAP, penalty=prices.penalty, pops=PRICE_POPS)
-    if not found:
-        return search.last_floor - credit, []
-    rc = min(found[0].value, search.last_floor) - credit
-    return rc, [_column(start[0], start[1], c, "energy") for c in found if c.value - credit < -EPS]
+def _close(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Start], best: _Best, budget: Budget,
+           spare: float, seed: int, notes: list[str]) -> None:
+    """Add every column whose reduced cost at the best bound's duals is within the gap, then the MILP; with
+    the enumeration complete and the MILP optimal, its plan is proven optimal."""
+    assert best.prices is not None
+    gap = best.value - best.bound
+    within = {s: gap + min(0.0, best.least.get(s, 0.0)) for s in starts}  # the other starts' shares stay
+    try:
+        with budget.phase("enumeration"):
+            pricer.budget = _until(budget, spare + MILP_SHARE * budget.left())
+            priced = pricer.price(starts, best.prices, within, cap=ENUM_CAP, pops=ENUM_POPS)
+    except OutOfTime:
+        notes.append("enumeration within the gap stopped by the time limit")
+        return
+    for c in priced.columns:
+        pool.add(c)
+    with budget.phase("price-and-branch"):
+        solved = master.solve(pool.columns, True, _seconds(_until(budget, spare)), seed, start=best.chosen)
+    best.plan(chosen_columns(pool.columns, solved))
+    if priced.capped:
+        notes.append(f"enumeration capped for {priced.capped} starts: the MILP proves nothing beyond its columns")
+    elif solved.status == "optimal":
+        best.lower(best.value)
+        notes.append("enumeration within the gap was complete: the MILP over it is optimal")
+    else:
+        best.lower(min(best.value, solved.bound))
+        notes.append("enumeration within the gap was complete; the MILP over it hit its time limit")
 
 
-def _least(sb: StartBounds, start: Start, prices: Prices) -> float:
-    """A lower bound on `start`'s least reduced cost without a penalised search: the sweep's bound, else
-    (when that is negative) the exact unpenalised optimum, plus the start's own penalty, less its credit."""
-    own = prices.penalty[sb.graph.index[start[1]]] - prices.credit(*start)
-    low = sb.relaxed(start, "energy") + own
-    return low if low >= -EPS else sb.value(start, "energy") + own
+def _milp(master: Master, pool: ColumnPool, best: _Best, budget: Budget, spare: float,
+          seed: int) -> list[Column] | None:
+    """The MILP over the pool, from the incumbent, within the budget less `spare`."""
+    solved = master.solve(pool.columns, True, _seconds(_until(budget, spare)), seed, start=best.chosen)
+    return chosen_columns(pool.columns, solved)
 
 
-def _enumerate(sb: StartBounds, pool: ColumnPool, starts: list[Start], prices: Prices, gap: float,
-               budget: Budget) -> int:
-    """Add every column whose reduced cost is within `gap`; the number of starts where `ENUM_CAP` cut it."""
-    capped = 0
-    for s in starts:
-        budget.check()
-        credit = prices.credit(*s)
-        if _least(sb, s, prices) > gap:
-            continue
-        search = sb.search(s, "energy")
-        found = search.chains(sb.graph.index[s[1]], limit=gap + credit, cap=ENUM_CAP, penalty=prices.penalty,
-                              pops=ENUM_POPS)
-        capped += len(found) >= ENUM_CAP or math.isfinite(search.last_floor)
-        for c in found:
-            pool.add(_column(s[0], s[1], c, "energy"))
-    return capped
+def _columns(sb: StartBounds, plan: Plan) -> list[Column] | None:
+    """`plan`'s clusters as columns priced by the cost model (None: the checker rejects the plan)."""
+    if check(sb.scenario, plan, sb.deadline_s):
+        return None
+    out = []
+    for cluster in plan.clusters:
+        cost = cluster_cost(sb.scenario, cluster)
+        members = tuple((sb.graph.index[m.node], m.first, m.last) for m in cluster.members)
+        chain = Chain(cost.energy_j, cost.latency_s, cost.energy_j, cost.server, members)
+        out.append(Column(cluster.kind, cluster.start, chain, cost.energy_j))
+    return out
+
+
+def _until(budget: Budget, spare: float) -> Budget:
+    """A budget on the same clock that ends `spare` seconds before `budget` does."""
+    if budget.limit_s is None:
+        return Budget(None, budget.clock)
+    return Budget(max(0.0, budget.left() - spare), budget.clock)
+
+
+def _seconds(budget: Budget) -> float:
+    """Seconds a HiGHS call may take within `budget` (its reserve kept back); infinite without a limit."""
+    left = budget.solver_seconds()
+    return math.inf if left is None else left

@@ -35,7 +35,7 @@ def test_trace_improves_monotonely_and_ends_at_the_result():
     assert plans[-1] == pytest.approx(got.objective, rel=1e-9) and bounds[-1] == pytest.approx(got.bound, rel=1e-9)
 
 
-@pytest.mark.parametrize("kind", ["energy", "coverage"])
+@pytest.mark.parametrize("kind", ["coverage", "weighted", "bottleneck"])
 def test_decompose_refuses_objectives_it_does_not_handle(kind):
     with pytest.raises(InputError, match=r"objective\.kind"):
         solve(generate(6, seed=1), "decompose", Objective(kind=kind))
