@@ -26,6 +26,8 @@ CACHE = Path("/tmp/gaisnet-scale")
 PREVIOUS = ("local", "cpsat")
 FIXED_K = 10
 THRESHOLDS = (0.05, 0.02, 0.01)
+ALONE_FROM = 10000
+"""Cases of this many clients run one at a time, after the others (their cells use both cores)."""
 
 
 def _scenario(n: int, seed: int):  # type: ignore[no-untyped-def]
@@ -66,7 +68,8 @@ def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) ->
     out = dict(objective=r.objective, bound=r.bound, gap=r.gap, notes="; ".join(notes),
                phases={p: round(s, 2) for p, s in r.phases.items()}, traced=bool(r.trace),
                time_to={str(g): time_to_gap(r.trace, g) for g in THRESHOLDS})
-    out.update(seconds=round(time.perf_counter() - t0, 2), rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.update(seconds=round(time.perf_counter() - t0, 2), rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+               worker_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
     return out
 
 
@@ -82,6 +85,12 @@ def _subprocess(case: tuple, limit: float) -> dict:
         return dict(error=f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}")
     except subprocess.TimeoutExpired:
         return dict(error=f"killed after {limit * 3 + 120:.0f} s")
+
+
+def _rss(res: dict) -> str:
+    """The case's peak RSS, and its largest worker's when cells ran in a pool (they run beside it)."""
+    worker = res.get("worker_rss_mb") or 0
+    return f"{res.get('rss_mb')} + {worker}" if worker else str(res.get("rss_mb"))
 
 
 def _fmt(x: object, digits: int = 4) -> str:
@@ -122,8 +131,10 @@ def main() -> None:
               for k in ("default", str(FIXED_K)) for m in PREVIOUS]
     load_before = os.getloadavg()
     t0 = time.time()
+    paired = [c for c in cases if c[0] < ALONE_FROM]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(cases, pool.map(lambda c: _subprocess(c, args.limit), cases), strict=True))
+        results = dict(zip(paired, pool.map(lambda c: _subprocess(c, args.limit), paired), strict=True))
+    results |= {c: _subprocess(c, args.limit) for c in cases if c[0] >= ALONE_FROM}
     _write(results, sizes, seeds, args, load_before, time.time() - t0)
 
 
@@ -133,10 +144,12 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         "# City-scale plans with a proven gap (issue 16)", "",
         f"Command: `PYTHONPATH=. python benchmarks/scale_bench.py --sizes {args.sizes} --seeds {args.seeds} "
         f"--previous-sizes {args.previous_sizes} --limit {args.limit:g}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{wall:.0f} s wall, two cases at a time on {os.cpu_count()} cores).",
+        f"{wall:.0f} s wall on {os.cpu_count()} cores: two cases at a time below {ALONE_FROM:,} clients, one at a "
+        "time from there).",
         f"Load (`uptime` 1/5/15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
         f"after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.", "",
-        "Each case is its own process (peak RSS = its ru_maxrss). `bound` is the decomposition's lower bound, "
+        "Each case is its own process (peak RSS = its ru_maxrss; where the cells ran in a process pool, "
+        "`a + b` is the case's own and its largest worker's, and at most `a + workers·b` were resident at once). `bound` is the decomposition's lower bound, "
         "valid for the whole problem (the floor over every start point's exact cheapest cluster, raised by the "
         "threshold search's infeasibility proofs or the column generation's Lagrangian bound). `gap` = "
         "(plan − bound) / plan. Every case is `solve(scenario, method, objective, params=SolveParams(time_limit_s="
@@ -159,7 +172,7 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         notes = str(res.get("notes", "")).replace("|", "/")
         lines.append(f"| {n} | {seed} | {kind} | {k} | {method} | {_fmt(res.get('objective'))} | {_fmt(res.get('bound'))} | "
                      f"{_fmt(res.get('gap'), 3)} | {_time_to(res, 0.05)} | {_time_to(res, 0.02)} | {_time_to(res, 0.01)} | "
-                     f"{res.get('seconds')} | {res.get('rss_mb')} | {notes} |")
+                     f"{res.get('seconds')} | {_rss(res)} | {notes} |")
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
