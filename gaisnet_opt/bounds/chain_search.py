@@ -179,12 +179,11 @@ class Search:
 
     def _seed(self, start: int, pen: np.ndarray, push: Push) -> None:
         n, fig = self.n, self.fig
-        srv = fig.links.arrays
         for k in range(len(self.graph.servers)):
             joules = fig.energy_j(k, start, 0)
+            dl, ul = fig.links.delivery_s(k, start, 0), fig.links.upload_s(k, start, 0)
             for l in np.flatnonzero(fig.usable(k, start, 0)):
-                p = _Partial(float(self.seg_s[start, 0, l]), float(srv.delivery_s[k, start, 0, l]),
-                             float(srv.upload_s[k, start, 0, l]), float(joules[l]), float(pen[start]), k,
+                p = _Partial(float(self.seg_s[start, 0, l]), float(dl[l]), float(ul[l]), float(joules[l]), float(pen[start]), k,
                              ((start, 0, int(l)),))
                 self._offer(p, int(l) == n - 1, push)
 
@@ -212,8 +211,8 @@ class Search:
             return
         j = l + 1
         secs = p.secs + hop_s[:, None] + self.seg_s[v, j, j:]
-        dl = np.maximum(p.dl, fig.links.arrays.delivery_s[k, v, j, j:])
-        ul = np.maximum(p.ul, fig.links.arrays.upload_s[k, v, j, j:])
+        dl = np.maximum(p.dl, fig.links.delivery_s(k, v, j))
+        ul = np.maximum(p.ul, fig.links.upload_s(k, v, j))
         with np.errstate(invalid="ignore"):
             joules = p.joules + hop_j[:, None] + fig.energy_j(k, v, j)
         pens = p.pen + pen[v][:, None]
