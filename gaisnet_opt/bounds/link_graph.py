@@ -116,6 +116,11 @@ class ServerLinks:
     def link_j(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         return self.arrays.link_j[self.arrays.row[k, v], j, j:]
 
+    def every_server(self, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Delivery, upload, joules and `ok` of nodes v holding j..l, `[node, server, l - j]`, for every server."""
+        rows, a = self.arrays.row[:, v].T, self.arrays
+        return a.delivery_s[rows, j, j:], a.upload_s[rows, j, j:], a.link_j[rows, j, j:], self.ok_rows[rows, j, j:]
+
     @cached_property
     def any_ok(self) -> np.ndarray:
         """`[node, first, last]`: some server's links exist (`ok` for at least one server)."""

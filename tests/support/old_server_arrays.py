@@ -57,3 +57,7 @@ class DenseLinks:
 
     def link_j(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         return self.joules[k, v, j, j:]
+
+    def every_server(self, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        pick = lambda a: np.swapaxes(a[:, v, j, j:], 0, 1)
+        return pick(self.dl), pick(self.ul), pick(self.joules), pick(self.ok_all)
