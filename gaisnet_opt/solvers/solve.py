@@ -163,6 +163,7 @@ def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
 
 def _decomposed(run: _Run, initial_plan: Plan | None) -> SolveResult:
     """The latency decomposition (docs/model.md §7.4): its plan and its bound, valid for the whole problem."""
+    from gaisnet_opt.solvers.decompose.cells import by_cells, decompose_by_cells
     from gaisnet_opt.solvers.decompose.decompose import decompose  # highspy loads on first use
 
     if run.ev.objective.kind != "latency":
@@ -171,8 +172,11 @@ def _decomposed(run: _Run, initial_plan: Plan | None) -> SolveResult:
         raise InputError("options", [("objective.kind", "decompose handles the latency objective only")])
     if initial_plan is not None:
         run.record["initial_plan"] = "ignored: the decomposition seeds its columns itself"
-    out = decompose(run.ev.scenario, run.ev.objective, budget=run.budget, seed=run.params.seed,
-                    rel_gap=run.params.rel_gap)
+    if by_cells(run.ev.scenario):  # city scale: by edge-server cells, bounded by the whole problem's floor (§7.4)
+        out = decompose_by_cells(run.ev.scenario, run.ev.objective, budget=run.budget, seed=run.params.seed)
+    else:
+        out = decompose(run.ev.scenario, run.ev.objective, budget=run.budget, seed=run.params.seed,
+                        rel_gap=run.params.rel_gap)
     run.record["decompose_notes"] = list(out.notes)
     if out.plan is None:
         status: Status = "timeout" if run.budget.expired() else "error"

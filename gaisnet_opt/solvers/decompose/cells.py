@@ -14,17 +14,35 @@ process pool here, a Ray or Dask pool across machines.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gaisnet_opt.budget import Budget
+from gaisnet_opt.bounds.floor import floor_value, floors
+from gaisnet_opt.bounds.start_bounds import StartBounds
+from gaisnet_opt.budget import Budget, OutOfTime
+from gaisnet_opt.checker import check
+from gaisnet_opt.cost import objective_value, round_cost
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective
-from gaisnet_opt.scenario import FinetuneService, Scenario
+from gaisnet_opt.result import Objective, relative_gap
+from gaisnet_opt.scenario import D2DLink, FinetuneService, Node, Scenario, ServerLink
 from gaisnet_opt.solvers.decompose.decompose import Decomposed, decompose
-from gaisnet_opt.solvers.service import cluster_range
+from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
+from gaisnet_opt.solvers.decompose.trace import Trace
+from gaisnet_opt.solvers.service import cluster_range, deadline_of
+
+CELLS_FROM = 5000
+"""Clients from which `solve(method="decompose")` goes by cells (with at least two edge servers): below, the whole
+problem's decomposition fits the time limit; at 10,000 clients it does not (docs/model.md §7.4)."""
+JOIN_S = 0.08
+"""Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients)."""
+CELL_S = 60.0
+"""A cell's seconds when the call has no time limit."""
+FALLBACK_SHARE = 0.2
+"""Share of a cell's seconds kept for the local-search plan when its decomposition found none."""
 
 
 class Executor(Protocol):
@@ -43,6 +61,11 @@ class CellJob:
     seed: int
 
 
+def by_cells(scenario: Scenario) -> bool:
+    """Whether `solve(method="decompose")` goes by cells: `CELLS_FROM` clients or more and two edge servers."""
+    return len(scenario.clients) >= CELLS_FROM and len(scenario.edges) >= 2
+
+
 def homes(scenario: Scenario) -> dict[str, str | None]:
     """Each client's home server: the fastest uplink it has (ties by server order), None without any."""
     best: dict[str, tuple[float, str]] = {}
@@ -52,57 +75,148 @@ def homes(scenario: Scenario) -> dict[str, str | None]:
     return {c.id: best[c.id][1] if c.id in best else None for c in scenario.clients}
 
 
-def split_range(scenario: Scenario, cells: list[list[str]]) -> list[tuple[int, int]]:
-    """The coupling step: the service's fine-tuning range shared out over the cells by their sources."""
+def split_range(scenario: Scenario, cells: list[list[str]], rank: list[str] | None = None) -> list[tuple[int, int]]:
+    """The coupling step: the service's fine-tuning range [lo, hi] shared out over the cells, (min, max) each.
+
+    The lo clusters go to the cells of the first lo sources in `rank` (best
+    first; default: cells by their number of sources), so the mins add up to
+    lo; only those cells fine-tune, and the rest of hi goes round among them
+    up to their sources, so the maxes add up to at most hi: any per-cell
+    count within its range joins to a count within the service's.
+    """
     lo, hi = cluster_range(scenario)
+    cell_of = {c: i for i, cell in enumerate(cells) for c in cell}
     sources = [sum(1 for c in cell if (d := scenario.node[c]).data is not None and d.request is None) for cell in cells]
-    order = sorted(range(len(cells)), key=lambda i: (-sources[i], i))
+    if rank is None:
+        order = sorted(range(len(cells)), key=lambda i: (-sources[i], i))
+        rank = [c for i in order for c in cells[i] if scenario.node[c].data is not None and scenario.node[c].request is None]
     mins, maxs = [0] * len(cells), [0] * len(cells)
-    for want, out in ((lo, mins), (hi, maxs)):
-        left = want
-        while left > 0 and any(out[i] < sources[i] for i in order):
-            for i in order:
-                if left and out[i] < sources[i]:
-                    out[i] += 1
-                    left -= 1
+    for c in rank:
+        if sum(mins) >= lo:
+            break
+        if c in cell_of:
+            mins[cell_of[c]] += 1
+    maxs[:] = mins
+    hosts = [i for i in range(len(cells)) if mins[i]]
+    while sum(maxs) < hi and any(maxs[i] < sources[i] for i in hosts):
+        for i in hosts:
+            if sum(maxs) < hi and maxs[i] < sources[i]:
+                maxs[i] += 1
     return list(zip(mins, maxs, strict=True))
 
 
-def cell_scenarios(scenario: Scenario) -> list[Scenario]:
+def cell_scenarios(scenario: Scenario, rank: list[str] | None = None) -> list[Scenario]:
     """One scenario per edge server: its home clients, their D2D links among them and to it (clients with no
-    server are left out: they can start no cluster that needs one, and join none here)."""
+    server are left out: they can start no cluster that needs one, and join none here), and its share of the
+    fine-tuning range (`split_range`; a cell with none has no fine-tuning service)."""
     home = homes(scenario)
-    cells = [[c for c, h in home.items() if h == e.id] for e in scenario.edges]
-    ranges = split_range(scenario, cells)
+    where = {e.id: i for i, e in enumerate(scenario.edges)}
+    cell = {c: where[h] for c, h in home.items() if h is not None}
+    nodes: list[list[Node]] = [[] for _ in scenario.edges]
+    for n in scenario.nodes:
+        i = where[n.id] if n.kind == "edge" else cell.get(n.id)
+        if i is not None:
+            nodes[i].append(n)
+    d2d: list[list[D2DLink]] = [[] for _ in scenario.edges]
+    for x in scenario.d2d:
+        if (i := cell.get(x.src)) is not None and cell.get(x.dst) == i:
+            d2d[i].append(x)
+    links: list[list[ServerLink]] = [[] for _ in scenario.edges]
+    for y in scenario.server_links:
+        if cell.get(y.client) == where[y.server]:
+            links[where[y.server]].append(y)
+    ranges = split_range(scenario, [[n.id for n in ns if n.kind == "client"] for ns in nodes], rank)
     deadline = scenario.finetune.deadline_s if scenario.finetune else None
     out = []
-    for edge, members, (lo, hi) in zip(scenario.edges, cells, ranges, strict=True):
-        keep = set(members) | {edge.id}
-        service = FinetuneService(min_clusters=lo, max_clusters=hi, deadline_s=deadline) if scenario.finetune else None
+    for edge, i, (lo, hi) in zip(scenario.edges, range(len(nodes)), ranges, strict=True):
+        service = FinetuneService(min_clusters=lo, max_clusters=hi, deadline_s=deadline) if lo else None
         out.append(scenario.model_copy(update=dict(
-            name=f"{scenario.name}-{edge.id}", nodes=tuple(n for n in scenario.nodes if n.id in keep),
-            d2d=tuple(x for x in scenario.d2d if x.src in keep and x.dst in keep),
-            server_links=tuple(x for x in scenario.server_links if x.client in keep and x.server == edge.id),
+            name=f"{scenario.name}-{edge.id}", nodes=tuple(nodes[i]), d2d=tuple(d2d[i]), server_links=tuple(links[i]),
             finetune=service)))
     return out
 
 
 def solve_cell(job: CellJob) -> Decomposed:
-    """Decompose one cell within its seconds (run in a worker)."""
-    return decompose(job.scenario, job.objective, budget=Budget(job.seconds), seed=job.seed)
+    """Decompose one cell within its seconds (run in a worker); when that finds no plan, the local-search plan
+    in the seconds kept back (`FALLBACK_SHARE`), so one hard cell does not sink the join."""
+    budget = Budget(job.seconds)
+    out = decompose(job.scenario, job.objective, budget=Budget(job.seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
+    if out.plan is not None or not _needs_plan(job.scenario):
+        return out
+    plan = heuristic_plan(job.scenario, job.objective, max(0.0, budget.left()), job.seed)
+    if plan is None or check(job.scenario, plan, deadline_of(job.scenario, job.objective)):
+        return out
+    value = objective_value(round_cost(job.scenario, plan), job.objective)
+    return Decomposed(plan, value, out.bound, relative_gap(value, out.bound), out.phases,
+                      (*out.notes, "the cell's decomposition found no plan: local search's"))
+
+
+def _ranked(sb: StartBounds, objective: Objective) -> list[str]:
+    """The sources by their relaxed bound for `objective` (computed by the floor), best first."""
+    return sorted(sb.sources, key=lambda s: (sb.relaxed(("finetune", s), objective.kind), s))
+
+
+def _needs_plan(scenario: Scenario) -> bool:
+    return bool(scenario.requesters) or cluster_range(scenario)[0] > 0
 
 
 def solve_cells(scenario: Scenario, objective: Objective, seconds: float, *, executor: Executor | None = None,
-                workers: int = 2, seed: int = 0) -> tuple[Plan | None, list[Decomposed]]:
-    """Every cell's decomposition through `executor` (default: a pool of `workers` processes) and the joined
-    plan (None when a cell with requests or a share of the fine-tuning found none)."""
-    jobs = [CellJob(s, objective, seconds, seed) for s in cell_scenarios(scenario) if len(s.nodes) > 1]
+                workers: int = 2, seed: int = 0, rank: list[str] | None = None) -> tuple[Plan | None, list[Decomposed]]:
+    """Every cell's decomposition through `executor` (default: a pool of `workers` processes), `seconds` each,
+    and the joined plan (None when a cell with requests or a share of the fine-tuning found none)."""
+    return _run(cell_scenarios(scenario, rank), objective, seconds, executor, workers, seed)
+
+
+def _run(cells: list[Scenario], objective: Objective, seconds: float, executor: Executor | None, workers: int,
+         seed: int) -> tuple[Plan | None, list[Decomposed]]:
+    jobs = [CellJob(s, objective, seconds, seed) for s in cells if _needs_plan(s)]
     if executor is None:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(solve_cell, jobs))
     else:
         results = list(executor.map(solve_cell, jobs))
-    needed = [j.scenario.requesters or cluster_range(j.scenario)[0] for j in jobs]
-    if any(n and r.plan is None for n, r in zip(needed, results, strict=True)):
+    if any(r.plan is None for r in results):
         return None, results
     return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters)), results
+
+
+def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
+                       executor: Executor | None = None, workers: int | None = None) -> Decomposed:
+    """The whole problem by cells within `budget`: the floor over the whole problem first (the bound; its source
+    ranking places the fine-tuning clusters), then the cells in the time left but `JOIN_S`, in waves of `workers`
+    (the executor's parallelism; default: the cores), then the join, checked and priced on the whole problem (docs/model.md §7.4)."""
+    deadline = deadline_of(scenario, objective)
+    trace = Trace(budget)
+    try:
+        with budget.phase("floor"):
+            sb = StartBounds(scenario, deadline, budget)
+            low = floors(scenario, cluster_range(scenario)[0], budget, sb)
+            rank = _ranked(sb, objective)
+    except OutOfTime:
+        return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
+    del sb  # its figures are the largest thing held: not carried into the cells' processes
+    bound = floor_value(objective, low)
+    if bound is not None:
+        trace.lower(bound)
+    workers = workers or os.cpu_count() or 1
+    with budget.phase("cells"):
+        cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
+        waves = math.ceil(len(cells) / workers)
+        left = budget.left() * (1 - JOIN_S) if math.isfinite(budget.left()) else CELL_S * waves
+        seconds = max(0.0, left / max(1, waves) / 1.05 - 0.1)  # each cell keeps its own time-limit contract
+        plan, results = _run(cells, objective, seconds, executor, workers, seed)
+    notes = [f"{len(cells)} cells of {seconds:.3g} s each in waves of {workers}; "
+             f"{sum(r.plan is None for r in results)} without a plan"]
+    if plan is None:
+        return Decomposed(None, None, bound, None, dict(budget.phases), (*notes, "a cell found no plan"),
+                          tuple(trace.points))
+    with budget.phase("join"):
+        broken = check(scenario, plan, deadline)
+        if broken:
+            return Decomposed(None, None, bound, None, dict(budget.phases),
+                              (*notes, f"the checker rejected the joined plan: {broken[0].rule} at {broken[0].path}"),
+                              tuple(trace.points))
+        value = objective_value(round_cost(scenario, plan), objective)
+    trace.plan(value)
+    return Decomposed(plan, value, bound, relative_gap(value, bound), dict(budget.phases), tuple(notes),
+                      tuple(trace.points))
