@@ -19,7 +19,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -118,9 +118,14 @@ class Search:
         """Round seconds and joules `[link, unit]` of u's out-links (in `indptr` order), computed once."""
         out = self.fig.out
         if u not in out:
-            fig = self.fig if self.fig.hops is not None else self.graph.out_figures(self.fig, u)
-            lo, hi = (self.graph.indptr[u], self.graph.indptr[u + 1]) if self.fig.hops is not None else (0, None)
-            out[u] = (hop_cost(self.graph, fig, "latency")[lo:hi], hop_cost(self.graph, fig, "energy")[lo:hi])
+            fig, hops = self.fig, self.fig.hops
+            if hops is None:
+                fig = self.graph.out_figures(fig, u)
+            else:  # u's rows only: a slice of the whole graph's figures would keep them all alive, once per node
+                sl = slice(self.graph.indptr[u], self.graph.indptr[u + 1])
+                fig = replace(fig, hops=replace(hops, src=hops.src[sl], dst=hops.dst[sl], iter_s=hops.iter_s[sl],
+                                                energy_j=hops.energy_j[sl]))
+            out[u] = (hop_cost(self.graph, fig, "latency"), hop_cost(self.graph, fig, "energy"))
         return out[u]
 
     def value(self, p: _Partial) -> float:

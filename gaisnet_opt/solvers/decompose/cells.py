@@ -39,6 +39,8 @@ CELLS_FROM = 5000
 problem's decomposition fits the time limit; at 10,000 clients it does not (docs/model.md §7.4)."""
 JOIN_S = 0.08
 """Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients)."""
+STARTUP_S = 2.0
+"""Seconds kept for starting the workers (a process each, importing the solver)."""
 CELL_S = 60.0
 """A cell's seconds when the call has no time limit."""
 FALLBACK_SHARE = 0.2
@@ -143,7 +145,7 @@ def solve_cell(job: CellJob) -> Decomposed:
     out = decompose(job.scenario, job.objective, budget=Budget(job.seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
     if out.plan is not None or not _needs_plan(job.scenario):
         return out
-    plan = heuristic_plan(job.scenario, job.objective, max(0.0, budget.left()), job.seed)
+    plan = heuristic_plan(job.scenario, job.objective, max(0.0, budget.left()), job.seed) if not budget.expired() else None
     if plan is None or check(job.scenario, plan, deadline_of(job.scenario, job.objective)):
         return out
     value = objective_value(round_cost(job.scenario, plan), job.objective)
@@ -154,6 +156,11 @@ def solve_cell(job: CellJob) -> Decomposed:
 def _ranked(sb: StartBounds, objective: Objective) -> list[str]:
     """The sources by their relaxed bound for `objective` (computed by the floor), best first."""
     return sorted(sb.sources, key=lambda s: (sb.relaxed(("finetune", s), objective.kind), s))
+
+
+def _warm() -> None:
+    """A worker imports the solver before its first cell, so that cell's seconds are not spent loading HiGHS."""
+    import highspy  # noqa: F401
 
 
 def _needs_plan(scenario: Scenario) -> bool:
@@ -171,7 +178,7 @@ def _run(cells: list[Scenario], objective: Objective, seconds: float, executor: 
          seed: int) -> tuple[Plan | None, list[Decomposed]]:
     jobs = [CellJob(s, objective, seconds, seed) for s in cells if _needs_plan(s)]
     if executor is None:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
             results = list(pool.map(solve_cell, jobs))
     else:
         results = list(executor.map(solve_cell, jobs))
@@ -202,7 +209,7 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
     with budget.phase("cells"):
         cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
         waves = math.ceil(len(cells) / workers)
-        left = budget.left() * (1 - JOIN_S) if math.isfinite(budget.left()) else CELL_S * waves
+        left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * waves
         seconds = max(0.0, left / max(1, waves) / 1.05 - 0.1)  # each cell keeps its own time-limit contract
         plan, results = _run(cells, objective, seconds, executor, workers, seed)
     notes = [f"{len(cells)} cells of {seconds:.3g} s each in waves of {workers}; "

@@ -74,10 +74,12 @@ def test_a_process_pool_and_a_map_only_executor_join_the_same_plan():
     assert len(results) > 1 and not check(scenario, mapped)
 
 
-def test_a_cell_whose_decomposition_finds_nothing_falls_back_on_local_search():
+def test_a_cell_whose_decomposition_finds_nothing_falls_back_on_local_search(monkeypatch):
+    monkeypatch.setattr(cells_module, "FALLBACK_SHARE", 0.999)  # no time for the decomposition's floor
     cell = next(c for c in cell_scenarios(with_clusters(_city(160, 7), 3)) if c.requesters)
-    out = solve_cell(CellJob(cell, LATENCY, 0.0, 0))  # no time for the floor
+    out = solve_cell(CellJob(cell, LATENCY, 2.0, 0))
     assert out.plan is not None and not check(cell, out.plan)
+    assert "local search" in out.notes[-1]
 
 
 def test_solve_goes_by_cells_at_city_scale_bounded_by_the_whole_problems_floor(monkeypatch):
