@@ -197,18 +197,15 @@ class StartBounds:
         starts = np.array([self.graph.index[r] for r in group], dtype=np.int64)
         for o in OBJECTIVES:
             self._check()
-            keys, latency = [], None
-            for fig, h in ends:
-                key, lat = Search(self.graph, fig, o, h[o], h["latency"], self.deadline_s).first_values(starts)
-                keys.append(key)
-                latency = lat if latency is None else latency  # the deadline is held to the lower end's bound
+            at = [Search(self.graph, fig, o, h[o], h["latency"], self.deadline_s).first_values(starts) for fig, h in ends]
+            latency = at[0][1]  # the deadline is held to the lower end's latency bound (below s's)
             out.relaxed[o] = {}
             for i, r in enumerate(group):
                 lo, hi = out.weights(self._samples(r))
                 with np.errstate(invalid="ignore"):
-                    value = keys[0][i] if hi == 0.0 else lo * keys[0][i] + hi * keys[1][i]
+                    value = at[0][0][i] if hi == 0.0 else lo * at[0][0][i] + hi * at[1][0][i]
                 if self.deadline_s is not None:
-                    value = np.where(latency[i] > self.deadline_s, math.inf, value)  # type: ignore[index]
+                    value = np.where(latency[i] > self.deadline_s, math.inf, value)
                 out.relaxed[o][r] = float(np.min(value, initial=math.inf)) * (1 - SHADE)
         self._bands[(cached, a)] = out
         return out

@@ -35,6 +35,7 @@ def _below(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _assert_below_own_sweeps(scenario):
     sb = StartBounds(scenario)
+    _assert_below_under_a_deadline(scenario, sb)
     for r in sb.requests:
         start = ("inference", r)
         _, samples, cached = sb.key(start)
@@ -59,3 +60,16 @@ def test_on_generated_scenarios_with_pass_overheads(seed, overhead, batch):
     base = generate(40, seed=seed)
     nodes = tuple(v.model_copy(update={"pass_overhead_s": overhead}) for v in base.nodes)
     _assert_below_own_sweeps(base.model_copy(update={"nodes": nodes, "training": Training(batch_size=batch)}))
+
+
+def _assert_below_under_a_deadline(scenario, sb):
+    """With a deadline at the first request's optimum, relaxed bounds still stay below the exact optima."""
+    if not sb.requests:
+        return
+    deadline = sb.value(("inference", sb.requests[0]), "latency")
+    if not math.isfinite(deadline):
+        return
+    tight = StartBounds(scenario, deadline)
+    for r in tight.requests:
+        for objective in ("latency", "energy"):
+            assert tight.relaxed(("inference", r), objective) <= tight.value(("inference", r), objective) * (1 + 1e-12)

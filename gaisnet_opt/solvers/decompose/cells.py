@@ -39,6 +39,8 @@ CELLS_FROM = 5000
 problem's decomposition fits the time limit; at 10,000 clients it does not (docs/model.md §7.4)."""
 JOIN_S = 0.08
 """Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients)."""
+HOST_WEIGHT = 3
+"""Time a cell that fine-tunes gets, in units of a cell that only serves requests."""
 STARTUP_S = 2.0
 """Seconds kept for starting the workers (a process each, importing the solver)."""
 CELL_S = 60.0
@@ -171,20 +173,30 @@ def solve_cells(scenario: Scenario, objective: Objective, seconds: float, *, exe
                 workers: int = 2, seed: int = 0, rank: list[str] | None = None) -> tuple[Plan | None, list[Decomposed]]:
     """Every cell's decomposition through `executor` (default: a pool of `workers` processes), `seconds` each,
     and the joined plan (None when a cell with requests or a share of the fine-tuning found none)."""
-    return _run(cell_scenarios(scenario, rank), objective, seconds, executor, workers, seed)
+    cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
+    results = _run(cells, objective, [seconds] * len(cells), executor, workers, seed)
+    return _join(results), results
 
 
-def _run(cells: list[Scenario], objective: Objective, seconds: float, executor: Executor | None, workers: int,
-         seed: int) -> tuple[Plan | None, list[Decomposed]]:
-    jobs = [CellJob(s, objective, seconds, seed) for s in cells if _needs_plan(s)]
+def _run(cells: list[Scenario], objective: Objective, seconds: list[float], executor: Executor | None, workers: int,
+         seed: int) -> list[Decomposed]:
+    jobs = [CellJob(s, objective, t, seed) for s, t in zip(cells, seconds, strict=True)]
     if executor is None:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
-            results = list(pool.map(solve_cell, jobs))
-    else:
-        results = list(executor.map(solve_cell, jobs))
+            return list(pool.map(solve_cell, jobs))
+    return list(executor.map(solve_cell, jobs))
+
+
+def _join(results: list[Decomposed]) -> Plan | None:
+    """The cells' plans as one (None when a cell has none)."""
     if any(r.plan is None for r in results):
-        return None, results
-    return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters)), results
+        return None
+    return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters))
+
+
+def _weight(cell: Scenario) -> int:
+    """A cell's share of the time: `HOST_WEIGHT` when it fine-tunes (its clusters compete for its clients), else 1."""
+    return HOST_WEIGHT if cluster_range(cell)[0] else 1
 
 
 def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
@@ -207,13 +219,19 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         trace.lower(bound)
     workers = workers or os.cpu_count() or 1
     with budget.phase("cells"):
-        cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
-        waves = math.ceil(len(cells) / workers)
-        left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * waves
-        seconds = max(0.0, left / max(1, waves) / 1.05 - 0.1)  # each cell keeps its own time-limit contract
-        plan, results = _run(cells, objective, seconds, executor, workers, seed)
-    notes = [f"{len(cells)} cells of {seconds:.3g} s each in waves of {workers}; "
-             f"{sum(r.plan is None for r in results)} without a plan"]
+        cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=lambda c: -_weight(c))
+        weights = [_weight(c) for c in cells]  # the heaviest first, so the last wave is light
+        left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * len(cells)
+        unit = max(0.0, (workers * left / 1.05 - 0.1 * len(cells)) / (sum(weights) + max(weights, default=1) * workers))
+        results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed)
+        failed = [i for i, r in enumerate(results) if r.plan is None]
+        for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
+            seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
+            results[i] = solve_cell(CellJob(cells[i], objective, max(0.0, seconds), seed))
+        plan = _join(results)
+    notes = [f"{len(cells)} cells of {unit:.3g} s each ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} that "
+             f"fine-tune) in waves of {workers}; {len(failed)} solved again; {sum(r.plan is None for r in results)} "
+             "without a plan"]
     if plan is None:
         return Decomposed(None, None, bound, None, dict(budget.phases), (*notes, "a cell found no plan"),
                           tuple(trace.points))
