@@ -94,6 +94,9 @@ class StartBounds:
     scenario: Scenario
     deadline_s: float | None = None
     budget: Budget | None = None
+    energy: bool = True
+    """Whether energy estimates are swept too (a latency-only caller saves half the sweeps; latency's are always
+    swept, the deadline reads them)."""
     graph: LinkGraph = field(init=False)
     _searches: OrderedDict[SearchKey, Search] = field(default_factory=OrderedDict)
     _unit_hops: HopArrays | None = None
@@ -130,7 +133,7 @@ class StartBounds:
         else:
             fig = twin or self.graph.figures(kind, samples, cached, hops=False)
             b = self._band(cached, samples)
-            h = {o: b.estimate(samples, o) for o in OBJECTIVES}
+            h = {o: b.estimate(samples, o) for o in self.objectives}
         self._check()
         lat = h["latency"] if self.deadline_s is not None else None
         self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, self._barred,
@@ -138,6 +141,16 @@ class StartBounds:
         if len(self._searches) > KEEP:
             self._searches.popitem(last=False)
         return self._searches[key]
+
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        return OBJECTIVES if self.energy else ("latency",)
+
+    def trim(self) -> None:
+        """Drop the figures kept for reuse (rebuilt when asked again); the sweeps and bounds stay."""
+        self._searches.clear()
+        self._unit_hops = None
+        self._finetune_fig = None
 
     def _check(self) -> None:
         if self.budget is not None:
@@ -149,9 +162,9 @@ class StartBounds:
         return self._finetune_fig
 
     def _sweeps(self, fig: Figures) -> dict[str, np.ndarray]:
-        """Both objectives' sweeps over `fig` (a search needs the latency one too, under a deadline)."""
+        """The objectives' sweeps over `fig` (a search needs the latency one too, under a deadline)."""
         out = {}
-        for o in OBJECTIVES:
+        for o in self.objectives:
             out[o] = to_head(self.graph, fig, o)
             self._check()
         return out
@@ -195,7 +208,7 @@ class StartBounds:
             ends.append((high_fig, high))
         out = Band(a, b, low, high, {})
         starts = np.array([self.graph.index[r] for r in group], dtype=np.int64)
-        for o in OBJECTIVES:
+        for o in self.objectives:
             self._check()
             at = [Search(self.graph, fig, o, h[o], h["latency"], self.deadline_s).first_values(starts) for fig, h in ends]
             latency = at[0][1]  # the deadline is held to the lower end's latency bound (below s's)

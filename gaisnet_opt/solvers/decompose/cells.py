@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from gaisnet_opt.bounds.floor import floor_value, floors
 from gaisnet_opt.bounds.start_bounds import StartBounds
 from gaisnet_opt.budget import Budget, OutOfTime
 from gaisnet_opt.checker import check
-from gaisnet_opt.cost import objective_value, round_cost
+from gaisnet_opt.cost import cluster_cost, objective_value, round_cost
 from gaisnet_opt.plan import Plan
 from gaisnet_opt.result import Objective, relative_gap
 from gaisnet_opt.scenario import D2DLink, FinetuneService, Node, Scenario, ServerLink
@@ -43,6 +44,17 @@ HOST_WEIGHT = 3
 """Time a cell that fine-tunes gets, in units of a cell that only serves requests."""
 STARTUP_S = 2.0
 """Seconds kept for starting the workers (a process each, importing the solver)."""
+REPAIRS = 50
+"""Slowest clusters the border repair replaces at most."""
+REPAIR_CAP, REPAIR_POPS = 12, 3000
+"""Faster chains one repair looks at, and partial chains its search may expand."""
+REPAIR_RESERVE_S = 1.5
+"""Seconds the repair leaves for checking and pricing the join."""
+CELL_OVERHEAD_S = 0.4
+"""A cell's seconds beyond its budget: shipping it to a worker and back, building its searches, the constructive
+heuristics (measured about 0.3-1 s per cell at 10,000 clients on 2 loaded cores)."""
+MIN_CELL_S = 0.5
+"""Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
 CELL_S = 60.0
 """A cell's seconds when the call has no time limit."""
 FALLBACK_SHARE = 0.2
@@ -155,6 +167,32 @@ def solve_cell(job: CellJob) -> Decomposed:
                       (*out.notes, "the cell's decomposition found no plan: local search's"))
 
 
+def _border_repair(scenario: Scenario, plan: Plan, sb: StartBounds, budget: Budget) -> Plan:
+    """The coupling step for the border, latency: while the slowest cluster has a faster chain over the whole
+    problem (the exact search, across cell borders) whose clients no other cluster holds and whose edge server has
+    a slot left, take it (the checker still checks the join)."""
+    clusters = list(plan.clusters)
+    for _ in range(REPAIRS):
+        if budget.left() < REPAIR_RESERVE_S:
+            break
+        latency = [cluster_cost(scenario, c).latency_s for c in clusters]
+        i = max(range(len(clusters)), key=lambda j: latency[j])
+        c = clusters[i]
+        held = Counter(v for j, x in enumerate(clusters) if j != i for v in x.chain)
+        search = sb.search((c.kind, c.start), "latency")
+        search.budget = budget
+        try:
+            found = search.chains(sb.graph.index[c.start], limit=latency[i] * (1 - 1e-9), cap=REPAIR_CAP, pops=REPAIR_POPS)
+        except OutOfTime:
+            break
+        free = [x for x in found if all(held[sb.graph.ids[v]] < (scenario.node[sb.graph.ids[v]].slots
+                                                                   if sb.graph.is_edge[v] else 1) for v, _, _ in x.members)]
+        if not free:
+            break
+        clusters[i] = free[0].cluster(sb.graph, c.kind)
+    return Plan(clusters=tuple(clusters))
+
+
 def _ranked(sb: StartBounds, objective: Objective) -> list[str]:
     """The sources by their relaxed bound for `objective` (computed by the floor), best first."""
     return sorted(sb.sources, key=lambda s: (sb.relaxed(("finetune", s), objective.kind), s))
@@ -208,12 +246,12 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
     trace = Trace(budget)
     try:
         with budget.phase("floor"):
-            sb = StartBounds(scenario, deadline, budget)
+            sb = StartBounds(scenario, deadline, budget, energy=objective.kind != "latency")
             low = floors(scenario, cluster_range(scenario)[0], budget, sb)
             rank = _ranked(sb, objective)
     except OutOfTime:
         return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
-    del sb  # its figures are the largest thing held: not carried into the cells' processes
+    sb.trim()  # its figures are the largest thing held: not carried into the cells' processes
     bound = floor_value(objective, low)
     if bound is not None:
         trace.lower(bound)
@@ -222,20 +260,25 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=lambda c: -_weight(c))
         weights = [_weight(c) for c in cells]  # the heaviest first, so the last wave is light
         left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * len(cells)
-        unit = max(0.0, (workers * left / 1.05 - 0.1 * len(cells)) / (sum(weights) + max(weights, default=1) * workers))
+        spare = (CELL_OVERHEAD_S + 0.1) * len(cells)  # what each cell takes beyond its seconds, and its margin
+        unit = max(0.0, (workers * left / 1.05 - spare) / (sum(weights) + max(weights, default=1) * workers))
         results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed)
         failed = [i for i, r in enumerate(results) if r.plan is None]
         for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
             seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
-            results[i] = solve_cell(CellJob(cells[i], objective, max(0.0, seconds), seed))
+            if seconds < MIN_CELL_S:
+                break
+            results[i] = solve_cell(CellJob(cells[i], objective, seconds, seed))
         plan = _join(results)
     notes = [f"{len(cells)} cells of {unit:.3g} s each ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} that "
-             f"fine-tune) in waves of {workers}; {len(failed)} solved again; {sum(r.plan is None for r in results)} "
+             f"fine-tune) in waves of {workers}; {len(failed)} without a plan at first; {sum(r.plan is None for r in results)} "
              "without a plan"]
     if plan is None:
         return Decomposed(None, None, bound, None, dict(budget.phases), (*notes, "a cell found no plan"),
                           tuple(trace.points))
     with budget.phase("join"):
+        if objective.kind == "latency":
+            plan = _border_repair(scenario, plan, sb, budget)
         broken = check(scenario, plan, deadline)
         if broken:
             return Decomposed(None, None, bound, None, dict(budget.phases),
