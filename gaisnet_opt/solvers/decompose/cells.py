@@ -50,9 +50,9 @@ REPAIR_CAP, REPAIR_POPS = 12, 3000
 """Faster chains one repair looks at, and partial chains its search may expand."""
 REPAIR_RESERVE_S = 1.5
 """Seconds the repair leaves for checking and pricing the join."""
-CELL_OVERHEAD_S = 0.4
+CELL_OVERHEAD_S = 0.8
 """A cell's seconds beyond its budget: shipping it to a worker and back, building its searches, the constructive
-heuristics (measured about 0.3-1 s per cell at 10,000 clients on 2 loaded cores)."""
+heuristics (measured 0.85 s per cell at 10,000 clients on 2 cores at load 4)."""
 MIN_CELL_S = 0.5
 """Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
 CELL_S = 60.0

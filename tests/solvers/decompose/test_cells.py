@@ -91,3 +91,17 @@ def test_solve_goes_by_cells_at_city_scale_bounded_by_the_whole_problems_floor(m
     assert result.plan is not None and not check(scenario, result.plan)
     assert "cells" in result.params["decompose_notes"][0]
     assert result.bound == floor_value(LATENCY, floors(scenario, cluster_range(scenario)[0]))
+
+
+def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
+    from gaisnet_opt.bounds.start_bounds import StartBounds
+    from gaisnet_opt.budget import Budget
+    from gaisnet_opt.cost import round_cost
+
+    scenario = with_clusters(_city(160, 7), 3)
+    plan, _ = solve_cells(scenario, LATENCY, 5.0, executor=MapOnly())
+    assert plan is not None
+    repaired = cells_module._border_repair(scenario, plan, StartBounds(scenario), Budget(10.0))
+    floor = floors(scenario, cluster_range(scenario)[0])[0]
+    assert floor <= round_cost(scenario, repaired).latency_s <= round_cost(scenario, plan).latency_s
+    assert not check(scenario, repaired)
