@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -50,9 +51,10 @@ REPAIR_CAP, REPAIR_POPS = 12, 3000
 """Faster chains one repair looks at, and partial chains its search may expand."""
 REPAIR_RESERVE_S = 1.5
 """Seconds the repair leaves for checking and pricing the join."""
-CELL_OVERHEAD_S = 0.8
-"""A cell's seconds beyond its budget: shipping it to a worker and back, building its searches, the constructive
-heuristics (measured 0.85 s per cell at 10,000 clients on 2 cores at load 4)."""
+CELL_OVERHEAD_S = 0.35
+"""A cell's seconds beyond its budget, as the shares plan it: shipping it to a worker and back, building its searches,
+the constructive heuristics (measured 0.33 s per cell at 20,000 clients on 2 cores at load 1, 0.85 s at load 4;
+the cells' common end time `CellJob.until` holds the limit when it is more)."""
 MIN_CELL_S = 0.5
 """Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
 CELL_S = 60.0
@@ -75,6 +77,9 @@ class CellJob:
     objective: Objective
     seconds: float
     seed: int
+    until: float | None = None
+    """Wall-clock time (`time.time()`) by which the cell must be done: a cell that starts late gets what is left,
+    so the call's limit holds whatever the workers' overhead (None: only `seconds`)."""
 
 
 def by_cells(scenario: Scenario) -> bool:
@@ -155,8 +160,9 @@ def cell_scenarios(scenario: Scenario, rank: list[str] | None = None) -> list[Sc
 def solve_cell(job: CellJob) -> Decomposed:
     """Decompose one cell within its seconds (run in a worker); when that finds no plan, the local-search plan
     in the seconds kept back (`FALLBACK_SHARE`), so one hard cell does not sink the join."""
-    budget = Budget(job.seconds)
-    out = decompose(job.scenario, job.objective, budget=Budget(job.seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
+    seconds = job.seconds if job.until is None else max(0.0, min(job.seconds, job.until - time.time()))
+    budget = Budget(seconds)
+    out = decompose(job.scenario, job.objective, budget=Budget(seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
     if out.plan is not None or not _needs_plan(job.scenario):
         return out
     plan = heuristic_plan(job.scenario, job.objective, max(0.0, budget.left()), job.seed) if not budget.expired() else None
@@ -217,8 +223,8 @@ def solve_cells(scenario: Scenario, objective: Objective, seconds: float, *, exe
 
 
 def _run(cells: list[Scenario], objective: Objective, seconds: list[float], executor: Executor | None, workers: int,
-         seed: int) -> list[Decomposed]:
-    jobs = [CellJob(s, objective, t, seed) for s, t in zip(cells, seconds, strict=True)]
+         seed: int, until: float | None = None) -> list[Decomposed]:
+    jobs = [CellJob(s, objective, t, seed, until) for s, t in zip(cells, seconds, strict=True)]
     if executor is None:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
             return list(pool.map(solve_cell, jobs))
@@ -262,7 +268,8 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * len(cells)
         spare = (CELL_OVERHEAD_S + 0.1) * len(cells)  # what each cell takes beyond its seconds, and its margin
         unit = max(0.0, (workers * left / 1.05 - spare) / (sum(weights) + max(weights, default=1) * workers))
-        results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed)
+        until = time.time() + left / 1.05 if math.isfinite(left) else None
+        results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed, until)
         failed = [i for i, r in enumerate(results) if r.plan is None]
         for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
             seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
