@@ -332,14 +332,25 @@ class SegmentArrays:
 
 @dataclass(frozen=True)
 class ServerArrays:
-    """`member_cost`'s delivery and upload for every server, node and range, `[server, node, first, last]`:
-    seconds, and their air energy `link_j` (the server sends, the member uploads). They depend on the
-    cluster's kind and caching only, not on its samples."""
+    """`member_cost`'s delivery and upload for every server, node and range, factored by link: seconds, and their
+    air energy `link_j` (the server sends, the member uploads), `[row, first, last]`, where `row[server, node]`
+    picks the row. The bytes depend on the node's kind and the range, the rate on the (node, server) link, so a
+    node whose tunable bytes move has one row per server link (in node order, servers in order) and shares row
+    `MISSING` with every other where it has none (infinite where bytes move); a node that moves nothing reads
+    row `STILL` (all zeros) for every server. A city's client reaches a few of its servers, so this holds
+    links × ranges figures where a dense `[server, node, first, last]` array held servers × nodes × ranges.
+    They depend on the cluster's kind and caching only, not on its samples. `link_j` is infinite wherever
+    the link is missing and bytes move (no plan uses it)."""
 
     servers: tuple[str | None, ...]
+    row: np.ndarray
     delivery_s: np.ndarray
     upload_s: np.ndarray
     link_j: np.ndarray
+
+
+STILL, MISSING = 0, 1
+"""`ServerArrays` rows shared by every node: nothing moves; bytes move but the node has no link to the server."""
 
 
 def _range_totals(scenario: Scenario, figure: str) -> np.ndarray:
@@ -378,26 +389,33 @@ def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int) -> Segme
 
 
 def server_arrays(scenario: Scenario, kind: ClusterKind, cached: bool, servers: tuple[str | None, ...]) -> ServerArrays:
-    """Every node's `member_cost` delivery and upload (and `member_link_energy_j`) per server in `servers`."""
-    nodes = scenario.nodes
-    moves = np.array([v.kind == "client" and not cached for v in nodes])[:, None, None]
-    tunable = _range_totals(scenario, "tunable_param_bytes")[None]
-    dl_bytes = np.where(moves, tunable, 0.0)
-    ul_bytes = dl_bytes if kind == "finetune" else np.zeros_like(dl_bytes)
-    power = np.array([v.tx_power_w for v in nodes])[:, None, None]
-    dls, uls, links = [], [], []
-    for server in servers:
-        links_of = [scenario.server_link.get((v.id, server)) if server is not None else None for v in nodes]
-        down = np.array([x.downlink_bps if x else math.nan for x in links_of])[:, None, None]
-        up = np.array([x.uplink_bps if x else math.nan for x in links_of])[:, None, None]
-        dl = _transfer_array(dl_bytes, down)
-        ul = _transfer_array(ul_bytes, up)
-        server_w = scenario.node[server].tx_power_w if server is not None else 0.0
-        dls.append(dl)
-        uls.append(ul)
-        with np.errstate(invalid="ignore"):  # no link at 0 W: infinite seconds, never usable anyway
-            links.append(np.where(dl == 0, 0.0, dl * server_w) + np.where(ul == 0, 0.0, ul * power))
-    return ServerArrays(servers, np.array(dls), np.array(uls), np.array(links))
+    """Every node's `member_cost` delivery and upload (and `member_link_energy_j`) per server in `servers`,
+    one row per server link of a node whose bytes move (`ServerArrays`)."""
+    tunable = _range_totals(scenario, "tunable_param_bytes")
+    ul_bytes = tunable if kind == "finetune" else np.zeros_like(tunable)
+    index = {s: k for k, s in enumerate(servers) if s is not None}
+    row = np.full((len(servers), len(scenario.nodes)), STILL, dtype=np.int32)
+    links: list[tuple[int, float, float, float, float]] = []  # node, downlink, uplink, server's and node's watts
+    for v, node in enumerate(scenario.nodes):
+        if node.kind != "client" or cached:
+            continue
+        row[:, v] = MISSING
+        for server in scenario.servers_of(node.id):
+            if server in index:
+                x = scenario.server_link[(node.id, server)]
+                row[index[server], v] = 2 + len(links)
+                links.append((v, x.downlink_bps, x.uplink_bps, scenario.node[server].tx_power_w, node.tx_power_w))
+    by_link = np.array(links, dtype=float).reshape(-1, 5)
+    down = np.concatenate([[np.inf, math.nan], by_link[:, 1]])[:, None, None]  # STILL moves nothing: any rate
+    up = np.concatenate([[np.inf, math.nan], by_link[:, 2]])[:, None, None]
+    dl = _transfer_array(np.where(np.arange(len(down))[:, None, None] == STILL, 0.0, tunable[None]), down)
+    ul = _transfer_array(np.where(np.arange(len(up))[:, None, None] == STILL, 0.0, ul_bytes[None]), up)
+    server_w = np.concatenate([[0.0, 0.0], by_link[:, 3]])[:, None, None]
+    power = np.concatenate([[0.0, 0.0], by_link[:, 4]])[:, None, None]
+    with np.errstate(invalid="ignore"):
+        link_j = np.where(dl == 0, 0.0, dl * server_w) + np.where(ul == 0, 0.0, ul * power)
+    link_j[MISSING] = np.where((dl[MISSING] == 0) & (ul[MISSING] == 0), 0.0, math.inf)
+    return ServerArrays(servers, row, dl, ul, link_j)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -58,6 +58,18 @@ class _Partial:
     pen: float
     server: int
     path: tuple[Range, ...]
+
+
+@dataclass(frozen=True)
+class FirstMembers:
+    """Start points' first members `[start, server, last unit]`: additive seconds (`[start, 1, last]`), delivery,
+    upload, joules, and whether the member is usable (memory and server links)."""
+
+    secs: np.ndarray
+    dl: np.ndarray
+    ul: np.ndarray
+    joules: np.ndarray
+    usable: np.ndarray
 
 
 CHECK_EVERY = 64
@@ -106,9 +118,14 @@ class Search:
         """Round seconds and joules `[link, unit]` of u's out-links (in `indptr` order), computed once."""
         out = self.fig.out
         if u not in out:
-            fig = self.fig if self.fig.hops is not None else self.graph.out_figures(self.fig, u)
-            lo, hi = (self.graph.indptr[u], self.graph.indptr[u + 1]) if self.fig.hops is not None else (0, None)
-            out[u] = (hop_cost(self.graph, fig, "latency")[lo:hi], hop_cost(self.graph, fig, "energy")[lo:hi])
+            fig, hops = self.fig, self.fig.hops
+            if hops is None:
+                fig = self.graph.out_figures(fig, u)
+            else:  # u's rows only: a slice of the whole graph's figures would keep them all alive, once per node
+                sl = slice(self.graph.indptr[u], self.graph.indptr[u + 1])
+                fig = replace(fig, hops=replace(hops, src=hops.src[sl], dst=hops.dst[sl], iter_s=hops.iter_s[sl],
+                                                energy_j=hops.energy_j[sl]))
+            out[u] = (hop_cost(self.graph, fig, "latency"), hop_cost(self.graph, fig, "energy"))
         return out[u]
 
     def value(self, p: _Partial) -> float:
@@ -171,22 +188,41 @@ class Search:
                 self.budget.check()
         return found
 
-    def estimate(self, start: int) -> float:
-        """A lower bound on any cluster from `start` without searching: its first segment plus the estimate."""
-        seen: list[float] = []
-        self._seed(start, np.zeros(len(self.graph.ids)), lambda f, done, p: seen.append(f))
-        return min(seen, default=math.inf)
+    def first_members(self, starts: np.ndarray) -> FirstMembers:
+        """Every start's possible first members `[start, server, last unit]` (the heap's first entries)."""
+        fig = self.fig
+        dl, ul, link_j, ok = fig.links.every_server(starts, 0)
+        return FirstMembers(secs=self.seg_s[starts, 0][:, None, :], dl=dl, ul=ul,
+                            joules=fig.seg.compute_j[starts, 0][:, None, :] + link_j,
+                            usable=fig.seg.fits[starts, 0][:, None, :] & ok)
+
+    def first_values(self, starts: np.ndarray, first: FirstMembers | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """What `_offer` reads of each first member `[start, server, last]` (infinite where unusable): the heap
+        key (value plus the estimate of the rest) and the latency bound the deadline is held to."""
+        f = first if first is not None else self.first_members(starts)
+        done = np.arange(self.n) == self.n - 1
+        rest = np.where(done, 0.0, self.h[starts])[:, None, :]
+        rest_lat = np.where(done, 0.0, self.h_lat[starts])[:, None, :]
+        secs = f.secs + f.dl + f.ul
+        with np.errstate(invalid="ignore"):
+            key = np.where(f.usable, (secs if self.objective == "latency" else f.joules) + 0.0 + rest, math.inf)
+            latency = np.where(f.usable, secs + rest_lat, math.inf)
+        return key, latency
+
+    def estimates(self, starts: np.ndarray) -> np.ndarray:
+        """A lower bound per start on any cluster from it without searching: the least heap key its first members
+        get (`_seed`), the deadline applied as `_offer` does."""
+        key, latency = self.first_values(starts)
+        if self.deadline_s is not None:
+            key = np.where(latency > self.deadline_s, math.inf, key)
+        return key.min(axis=(1, 2), initial=math.inf)
 
     def _seed(self, start: int, pen: np.ndarray, push: Push) -> None:
-        n, fig = self.n, self.fig
-        srv = fig.links.arrays
-        for k in range(len(self.graph.servers)):
-            joules = fig.energy_j(k, start, 0)
-            for l in np.flatnonzero(fig.usable(k, start, 0)):
-                p = _Partial(float(self.seg_s[start, 0, l]), float(srv.delivery_s[k, start, 0, l]),
-                             float(srv.upload_s[k, start, 0, l]), float(joules[l]), float(pen[start]), k,
-                             ((start, 0, int(l)),))
-                self._offer(p, int(l) == n - 1, push)
+        f = self.first_members(np.array([start]))
+        for k, l in zip(*np.nonzero(f.usable[0]), strict=True):
+            p = _Partial(float(f.secs[0, 0, l]), float(f.dl[0, k, l]), float(f.ul[0, k, l]), float(f.joules[0, k, l]),
+                         float(pen[start]), int(k), ((start, 0, int(l)),))
+            self._offer(p, int(l) == self.n - 1, push)
 
     def _offer(self, p: _Partial, done: bool, push: Push) -> None:
         end, last = p.path[-1][0], p.path[-1][2]
@@ -212,8 +248,8 @@ class Search:
             return
         j = l + 1
         secs = p.secs + hop_s[:, None] + self.seg_s[v, j, j:]
-        dl = np.maximum(p.dl, fig.links.arrays.delivery_s[k, v, j, j:])
-        ul = np.maximum(p.ul, fig.links.arrays.upload_s[k, v, j, j:])
+        dl = np.maximum(p.dl, fig.links.delivery_s(k, v, j))
+        ul = np.maximum(p.ul, fig.links.upload_s(k, v, j))
         with np.errstate(invalid="ignore"):
             joules = p.joules + hop_j[:, None] + fig.energy_j(k, v, j)
         pens = p.pen + pen[v][:, None]

@@ -23,7 +23,7 @@ def segment_cost(graph: LinkGraph, fig: Figures, objective: str) -> np.ndarray:
     if objective == "energy":
         return np.where(fig.seg.fits, fig.seg.compute_j + fig.links.least_j, math.inf)
     it = iterations(graph.scenario, fig.kind)
-    return np.where(fig.seg.fits & fig.links.ok.any(axis=0), it * fig.seg.iter_s, math.inf)
+    return np.where(fig.seg.fits & fig.links.any_ok, it * fig.seg.iter_s, math.inf)
 
 
 def hop_cost(graph: LinkGraph, fig: Figures, objective: str) -> np.ndarray:

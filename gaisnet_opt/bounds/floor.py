@@ -37,20 +37,20 @@ def floors(scenario: Scenario, min_clusters: int, budget: Budget | None = None,
     than the slots (`_bottleneck`). Energy: the requests' plus the
     `min_clusters` cheapest sources' bounds (the search has its own arrays,
     so no split-table cache is taken); `budget` is checked per start point and inside its search;
-    `starts` reuses the searches a caller already has.
+    `starts` reuses the searches a caller already has; when they sweep no energy estimates (`StartBounds.energy`
+    False) the energy floor is 0, which any plan meets.
     """
     sb = starts if starts is not None else StartBounds(scenario, budget=budget)
     bounds: list[StartBound] = []
     energy = 0.0
     bounds += [("inference", w, wo) for w, wo in _requests(sb, budget)]
-    if len(sb.requests) > REQUEST_SEARCHES:
-        sb.relax_all([("inference", r) for r in sb.requests], "energy")
-    for r in sb.requests:
+    for r in sb.requests if sb.energy else ():
         _check(budget)
         start: Start = ("inference", r)
         energy += sb.value(start, "energy") if len(sb.requests) <= REQUEST_SEARCHES else sb.relaxed(start, "energy")
     if min_clusters:
         bounds += [("finetune", w, wo) for w, wo in _sources(sb, "latency", min_clusters, budget)]
+    if min_clusters and sb.energy:
         joules = sorted(w for w, _ in _sources(sb, "energy", min_clusters, budget))
         energy += sum(joules[:min_clusters]) if len(joules) >= min_clusters else math.inf
     slots = sum(e.slots for e in scenario.edges)

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from gaisnet_opt.cost import HopArrays, SegmentArrays, ServerArrays, hop_arrays, segment_arrays, server_arrays
+from gaisnet_opt.cost import MISSING, HopArrays, SegmentArrays, ServerArrays, hop_arrays, segment_arrays, server_arrays
 from gaisnet_opt.plan import ClusterKind
 from gaisnet_opt.scenario import Scenario
 
@@ -36,21 +36,24 @@ class LinkGraph:
 
     @classmethod
     def of(cls, scenario: Scenario) -> LinkGraph:
+        """The graph of `scenario`'s links with `Scenario.rate` each way, D2D rates vectorised (a city has millions)."""
         ids = tuple(v.id for v in scenario.nodes)
         index = {v: i for i, v in enumerate(ids)}
-        pairs = list(scenario.d2d_rate)
-        pairs += [(x.client, x.server) for x in scenario.server_links] + [(x.server, x.client) for x in scenario.server_links]
-
-        def rate(a: str, b: str) -> float:
-            r = scenario.rate(a, b)
-            return math.nan if r is None else r
-
-        src = np.array([index[a] for a, _ in pairs], dtype=np.int64)
-        dst = np.array([index[b] for _, b in pairs], dtype=np.int64)
+        d2d, n = scenario.d2d_rate, len(ids)
+        a = np.fromiter((index[x] for x, _ in d2d), np.int64, len(d2d))
+        b = np.fromiter((index[y] for _, y in d2d), np.int64, len(d2d))
+        rate = np.fromiter(d2d.values(), float, len(d2d))
+        back = _lookup(a * n + b, rate, b * n + a)  # rate(b, a): the D2D link back, if any
+        links = [scenario.server_link[(x.client, x.server)] for x in scenario.server_links]
+        client = np.array([index[x.client] for x in links], dtype=np.int64)
+        server = np.array([index[x.server] for x in links], dtype=np.int64)
+        up, down = np.array([x.uplink_bps for x in links]), np.array([x.downlink_bps for x in links])
+        src = np.concatenate([a, client, server])
+        dst = np.concatenate([b, server, client])
         order = np.lexsort((dst, src))
-        fwd = np.array([rate(a, b) for a, b in pairs])[order]
-        bwd = np.array([rate(b, a) for a, b in pairs])[order]
-        indptr = np.searchsorted(src[order], np.arange(len(ids) + 1))
+        fwd = np.concatenate([rate, up, down])[order]
+        bwd = np.concatenate([back, down, up])[order]
+        indptr = np.searchsorted(src[order], np.arange(n + 1))
         is_edge = np.array([v.kind == "edge" for v in scenario.nodes])
         return cls(scenario, ids, index, is_edge, src[order], dst[order], fwd, bwd, indptr)
 
@@ -81,21 +84,66 @@ class LinkGraph:
         return Figures(fig.kind, fig.samples, fig.seg, fig.links, hops)
 
 
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """`values` at each of `wanted` among the distinct `keys` (NaN where absent)."""
+    order = np.argsort(keys)
+    pos = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
+    found = keys[order][pos] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, values[order][pos] if len(keys) else math.nan, math.nan)
+
+
 @dataclass(frozen=True)
 class ServerLinks:
-    """`ServerArrays` with what the searches read of them: where the links exist, the least air energy."""
+    """`ServerArrays` with what the searches read of them, by (server k, node(s) v, first unit j) for every
+    last unit l >= j: the figures, where the links exist, and per node the best over the servers."""
 
     arrays: ServerArrays
 
     @cached_property
-    def ok(self) -> np.ndarray:
-        """`[server, node, first, last]`: the server links exist where tunable bytes move."""
+    def ok_rows(self) -> np.ndarray:
+        """`[row, first, last]`: the server links exist where tunable bytes move."""
         return np.isfinite(self.arrays.delivery_s) & np.isfinite(self.arrays.upload_s)
+
+    def ok(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
+        return self.ok_rows[self.arrays.row[k, v], j, j:]
+
+    def delivery_s(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
+        return self.arrays.delivery_s[self.arrays.row[k, v], j, j:]
+
+    def upload_s(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
+        return self.arrays.upload_s[self.arrays.row[k, v], j, j:]
+
+    def link_j(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
+        return self.arrays.link_j[self.arrays.row[k, v], j, j:]
+
+    def every_server(self, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Delivery, upload, joules and `ok` of nodes v holding j..l, `[node, server, l - j]`, for every server."""
+        rows, a = self.arrays.row[:, v].T, self.arrays
+        return a.delivery_s[rows, j, j:], a.upload_s[rows, j, j:], a.link_j[rows, j, j:], self.ok_rows[rows, j, j:]
+
+    @cached_property
+    def any_ok(self) -> np.ndarray:
+        """`[node, first, last]`: some server's links exist (`ok` for at least one server)."""
+        return self._over_servers(self.ok_rows, np.logical_or)
 
     @cached_property
     def least_j(self) -> np.ndarray:
         """`[node, first, last]`: the least delivery + upload energy over the servers (infinite: none links)."""
-        return np.where(self.ok, self.arrays.link_j, math.inf).min(axis=0)
+        return self._over_servers(np.where(self.ok_rows, self.arrays.link_j, math.inf), np.minimum)
+
+    def _over_servers(self, per_row: np.ndarray, op: np.ufunc) -> np.ndarray:
+        """`op` over the servers of `per_row[row[k, v]]` for each node v, over the distinct rows it reads: its
+        least row (a shared one where it lacks a link, else a link of its own) and its links' rows, which are
+        contiguous (node order), so no `[server, node, ...]` array is built (`op` is idempotent: min, or)."""
+        row = self.arrays.row
+        out: np.ndarray = per_row[row.min(axis=0)]
+        ks, vs = np.nonzero(row > MISSING)
+        if len(vs):
+            node_of = np.empty(len(per_row) - MISSING - 1, dtype=np.int64)
+            node_of[row[ks, vs] - MISSING - 1] = vs
+            nodes, first = np.unique(node_of, return_index=True)
+            out[nodes] = op(out[nodes], op.reduceat(per_row[MISSING + 1:], first, axis=0))
+        return out
 
 
 @dataclass(frozen=True)
@@ -112,8 +160,8 @@ class Figures:
 
     def usable(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         """Whether node(s) v may hold j..l for each l >= j, served by server k (memory and server links)."""
-        return self.seg.fits[v, j, j:] & self.links.ok[k, v, j, j:]
+        return self.seg.fits[v, j, j:] & self.links.ok(k, v, j)
 
     def energy_j(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         """Joules of node(s) v holding j..l for each l >= j, served by server k: compute plus air time."""
-        return self.seg.compute_j[v, j, j:] + self.links.arrays.link_j[k, v, j, j:]
+        return self.seg.compute_j[v, j, j:] + self.links.link_j(k, v, j)

@@ -4,10 +4,16 @@ The floor and the decomposition both read start points through this: the
 requests (each its own inference cluster) and the data sources that raised
 no request. One `Search` serves every start of one (kind, samples, cached),
 so the fine-tuning sources share one and requests share one per sample
-count. `relaxed` is the sweep's bound (no search); `best` is the search's
-exact optimum under the exact models' edge-server rule (docs/model.md §7.1),
-with no other requester in the chain: every request is served by its own
-cluster and a client joins at most one, so no plan has one there.
+count. `relaxed` is the sweep's bound (no search), computed for a whole group
+of starts at once; `best` is the search's exact optimum under the exact
+models' edge-server rule (docs/model.md §7.1), with no other requester in the
+chain: every request is served by its own cluster and a client joins at most
+one, so no plan has one there.
+
+A request's estimate is not swept at its own sample count: requests bring
+dozens of them and each sweep crosses every link of the city. Sweeps run at
+the ends a ≤ s < b of the sample band holding s (`band`) and are
+interpolated, which stays a lower bound (`Band`, docs/model.md §7.3).
 """
 
 from __future__ import annotations
@@ -29,9 +35,56 @@ from gaisnet_opt.scenario import Scenario
 Start = tuple[ClusterKind, str]
 """A cluster's kind and its start point."""
 KEEP = 8
-"""Searches kept alive at once (a request's own figures are a few MB at 2,000 clients)."""
+"""Searches kept alive at once (a request's own figures are about 30 MB at 10,000 clients)."""
 SearchKey = tuple[ClusterKind, int, bool, str]
 """(kind, samples, cached, objective): what a search's figures and estimate depend on."""
+OBJECTIVES = ("latency", "energy")
+SHADE = 1e-9
+"""Relative shading of interpolated estimates: rounding (sums of a few dozen terms, 1e-15 relative) stays below."""
+
+
+def band(samples: int, batch: int) -> tuple[int, int]:
+    """The sample band [a, b) holding `samples`: powers of two below the batch size B, then B times powers of two.
+
+    Both ends of a band lie in one block of B samples, or are multiples of B, so
+    the passes ⌈s/B⌉ a cluster makes are at least their interpolation between
+    the ends (docs/model.md §7.3)."""
+    if samples < batch:
+        a = 1 << (samples.bit_length() - 1)
+        return a, min(2 * a, batch)
+    a = batch << ((samples // batch).bit_length() - 1)
+    return a, 2 * a
+
+
+@dataclass
+class Band:
+    """The sweeps at both ends of one sample band of requests (`kind` inference, `cached`), over the path set of
+    its lower end a (memory fits at a, so at every s >= a): `low[objective]` at a, `high[objective]` at b.
+
+    A relaxed chain's latency is ⌈s/B⌉·(overheads) + s·(the rest) and its
+    energy s·(compute and hops) + (server links), non-negative coefficients;
+    on [a, b] each chain's cost is at least the straight line between its costs
+    at a and b, so the least over chains (concave) is at least the straight
+    line between the sweeps' values. `high` is None when only s = a is asked."""
+
+    a: int
+    b: int
+    low: dict[str, np.ndarray]
+    high: dict[str, np.ndarray] | None
+    relaxed: dict[str, dict[str, float]]
+    """Per objective, each start's bound (its first members interpolated likewise)."""
+
+    def weights(self, samples: int) -> tuple[float, float]:
+        w = (samples - self.a) / (self.b - self.a)
+        return 1.0 - w, w
+
+    def estimate(self, samples: int, objective: str) -> np.ndarray:
+        """The estimate `h[v, l]` for `samples` in the band: the ends' sweeps interpolated, shaded by `SHADE`."""
+        lo, hi = self.weights(samples)
+        if hi == 0.0 or self.high is None:
+            return self.low[objective] * (1 - SHADE)
+        with np.errstate(invalid="ignore"):
+            return (lo * self.low[objective] + hi * self.high[objective]) * (1 - SHADE)
 
 
 @dataclass
@@ -41,27 +94,27 @@ class StartBounds:
     scenario: Scenario
     deadline_s: float | None = None
     budget: Budget | None = None
+    energy: bool = True
+    """Whether energy estimates are swept too (a latency-only caller saves half the sweeps; latency's are always
+    swept, the deadline reads them)."""
     graph: LinkGraph = field(init=False)
     _searches: OrderedDict[SearchKey, Search] = field(default_factory=OrderedDict)
-    _hops: dict[int, HopArrays] = field(default_factory=dict)
+    _unit_hops: HopArrays | None = None
+    _bands: dict[tuple[bool, int], Band] = field(default_factory=dict)
+    _ends: dict[tuple[bool, int], tuple[np.ndarray, dict[str, np.ndarray]]] = field(default_factory=dict)
     _relaxed: dict[tuple[Start, str], float] = field(default_factory=dict)
-    _estimates: dict[tuple[ClusterKind, int, bool], dict[str, np.ndarray]] = field(default_factory=dict)
     _finetune_fig: Figures | None = None
+    _finetune_h: dict[str, np.ndarray] | None = None
     _best: dict[tuple[Start, str, bool], Chain | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = LinkGraph.of(self.scenario)
-
-    @property
-    def requests(self) -> list[str]:
-        return [r.id for r in self.scenario.requesters]
-
-    @property
-    def sources(self) -> list[str]:
+        self.requests: list[str] = [r.id for r in self.scenario.requesters]
+        self.sources: list[str] = []
         """Data sources that raised no request (a requester's own cluster is its inference one)."""
-        if self.scenario.finetune is None:
-            return []
-        return [d.id for d in self.scenario.data_sources if d.request is None]
+        if self.scenario.finetune is not None:
+            self.sources = [d.id for d in self.scenario.data_sources if d.request is None]
+        self._barred = np.array([v.request is not None for v in self.scenario.nodes])
 
     def search(self, start: Start, objective: str) -> Search:
         """The search for clusters like `start`'s (the last `KEEP` are kept: a request's figures are its own)."""
@@ -72,18 +125,32 @@ class StartBounds:
             return self._searches[key]
         twin = next((s.fig for k, s in self._searches.items() if k[:3] == key[:3]), None)
         self._check()  # each step of building a search sweeps every node: checked in between
-        fig = twin or (self._finetune() if kind == "finetune" else self.graph.figures(kind, key[1], cached, hops=False))
+        if kind == "finetune":
+            fig = self._finetune()
+            if self._finetune_h is None:
+                self._finetune_h = self._sweeps(fig)
+            h = self._finetune_h
+        else:
+            fig = twin or self.graph.figures(kind, samples, cached, hops=False)
+            b = self._band(cached, samples)
+            h = {o: b.estimate(samples, o) for o in self.objectives}
         self._check()
-        h = self._estimates.get(key[:3]) or self._estimate(fig)
-        self._estimates = {key[:3]: h}  # the twin search reuses it
         lat = h["latency"] if self.deadline_s is not None else None
-        barred = np.array([v.request is not None for v in self.scenario.nodes])
-        self._check()
-        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, barred,
+        self._searches[key] = Search(self.graph, fig, objective, h[objective], lat, self.deadline_s, self._barred,
                                      budget=self.budget)
         if len(self._searches) > KEEP:
             self._searches.popitem(last=False)
         return self._searches[key]
+
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        return OBJECTIVES if self.energy else ("latency",)
+
+    def trim(self) -> None:
+        """Drop the figures kept for reuse (rebuilt when asked again); the sweeps and bounds stay."""
+        self._searches.clear()
+        self._unit_hops = None
+        self._finetune_fig = None
 
     def _check(self) -> None:
         if self.budget is not None:
@@ -94,20 +161,70 @@ class StartBounds:
             self._finetune_fig = self.graph.figures("finetune", self.scenario.training.batch_size, False)
         return self._finetune_fig
 
-    def _estimate(self, fig: Figures) -> dict[str, np.ndarray]:
-        """The sweeps' estimates for `fig`. A request's hop figures are its bucket's (the largest power of two
-        of samples not above its own, computed once) scaled to its samples: hop seconds and joules are
-        proportional to the samples, and the scale is shaded by 1e-12 so rounding keeps it a lower bound."""
-        if fig.hops is None:
-            at = 1 << (fig.samples.bit_length() - 1)
-            if at not in self._hops:
-                self._hops[at] = self.graph.figures(fig.kind, at, False).hops  # type: ignore[assignment]
-            bucket = self._hops[at]
-            scale = fig.samples / at * (1 - 1e-12)
-            fig = replace(fig, hops=replace(bucket, iter_s=bucket.iter_s * scale, energy_j=bucket.energy_j * scale))
-        latency = to_head(self.graph, fig, "latency")
+    def _sweeps(self, fig: Figures) -> dict[str, np.ndarray]:
+        """The objectives' sweeps over `fig` (a search needs the latency one too, under a deadline)."""
+        out = {}
+        for o in self.objectives:
+            out[o] = to_head(self.graph, fig, o)
+            self._check()
+        return out
+
+    def _end_sweeps(self, cached: bool, samples: int, fig: Figures) -> dict[str, np.ndarray]:
+        """`_sweeps` of a band's end, shared by the band below and the band above when their memory masks agree."""
+        kept = self._ends.get((cached, samples))
+        if kept is not None and np.array_equal(kept[0], fig.seg.fits):
+            return kept[1]
+        out = self._sweeps(fig)
+        self._ends[(cached, samples)] = (fig.seg.fits, out)
+        return out
+
+    def _band_figures(self, cached: bool, samples: int, fits: np.ndarray | None) -> Figures:
+        """Inference figures at `samples` with hops from the one-sample hops scaled (proportional to the samples,
+        shaded by 1e-12 so rounding keeps them below) and, given `fits`, that memory mask instead of its own."""
+        if self._unit_hops is None:
+            self._unit_hops = self.graph.figures("inference", 1, False).hops
+        unit = self._unit_hops
+        assert unit is not None
+        fig = self.graph.figures("inference", samples, cached, hops=False)
+        scale = samples * (1 - 1e-12)
+        seg = fig.seg if fits is None else replace(fig.seg, fits=fits)
+        return replace(fig, seg=seg, hops=replace(unit, iter_s=unit.iter_s * scale, energy_j=unit.energy_j * scale))
+
+    def _band(self, cached: bool, samples: int) -> Band:
+        """The band holding `samples` for requests of `cached`, its sweeps and its requests' bounds (built once)."""
+        a, b = band(samples, self.scenario.training.batch_size)
+        if (cached, a) in self._bands:
+            return self._bands[(cached, a)]
+        group = [r for r in self.requests if self.key(("inference", r))[2] == cached
+                 and band(self._samples(r), self.scenario.training.batch_size)[0] == a]
         self._check()
-        return {"latency": latency, "energy": to_head(self.graph, fig, "energy")}
+        low_fig = self._band_figures(cached, a, None)
+        low = self._end_sweeps(cached, a, low_fig)
+        ends = [(low_fig, low)]
+        high = None
+        if any(self._samples(r) > a for r in group):
+            high_fig = self._band_figures(cached, b, low_fig.seg.fits)
+            high = self._end_sweeps(cached, b, high_fig)
+            ends.append((high_fig, high))
+        out = Band(a, b, low, high, {})
+        starts = np.array([self.graph.index[r] for r in group], dtype=np.int64)
+        for o in self.objectives:
+            self._check()
+            at = [Search(self.graph, fig, o, h[o], h["latency"], self.deadline_s).first_values(starts) for fig, h in ends]
+            latency = at[0][1]  # the deadline is held to the lower end's latency bound (below s's)
+            out.relaxed[o] = {}
+            for i, r in enumerate(group):
+                lo, hi = out.weights(self._samples(r))
+                with np.errstate(invalid="ignore"):
+                    value = at[0][0][i] if hi == 0.0 else lo * at[0][0][i] + hi * at[1][0][i]
+                if self.deadline_s is not None:
+                    value = np.where(latency[i] > self.deadline_s, math.inf, value)
+                out.relaxed[o][r] = float(np.min(value, initial=math.inf)) * (1 - SHADE)
+        self._bands[(cached, a)] = out
+        return out
+
+    def _samples(self, node: str) -> int:
+        return batch_samples(self.scenario, "inference", node)
 
     def key(self, start: Start) -> tuple[ClusterKind, int, bool]:
         """What `start`'s search depends on besides the objective: kind, samples, cached."""
@@ -116,15 +233,23 @@ class StartBounds:
         return kind, batch_samples(self.scenario, kind, node), kind == "inference" and request is not None and request.cached
 
     def relaxed(self, start: Start, objective: str) -> float:
-        """The sweep's lower bound on any cluster from `start` (no search)."""
+        """The sweep's lower bound on any cluster from `start` (no search): a request's from its band, a source's
+        from the fine-tuning search, computed for all of them at once."""
         if (start, objective) not in self._relaxed:
-            s = self.search(start, objective)
-            self._relaxed[(start, objective)] = s.estimate(self.graph.index[start[1]])
+            kind, samples, cached = self.key(start)
+            if kind == "inference":
+                b = self._band(cached, samples)
+                self._relaxed.update({(("inference", r), o): v for o, vs in b.relaxed.items() for r, v in vs.items()})
+            else:
+                search = self.search(start, objective)
+                values = search.estimates(np.array([self.graph.index[s] for s in self.sources], dtype=np.int64))
+                self._relaxed.update({(("finetune", s), objective): float(v) for s, v in zip(self.sources, values,
+                                                                                              strict=True)})
         return self._relaxed[(start, objective)]
 
     def relax_all(self, starts: list[Start], objective: str) -> dict[Start, float]:
-        """`relaxed` for many starts, visited search by search (so each search is built once)."""
-        return {s: self.relaxed(s, objective) for s in sorted(starts, key=lambda s: (self.key(s), s))}
+        """`relaxed` for many starts."""
+        return {s: self.relaxed(s, objective) for s in starts}
 
     def best(self, start: Start, objective: str, edges: bool = True) -> Chain | None:
         """The exact cheapest cluster from `start` (None: none fits); `edges`: may an edge server join it."""

@@ -40,11 +40,11 @@ def test_segment_arrays_are_member_cost(scenario, kind, samples, cached):
                 for k, server in enumerate(servers):
                     m = member_cost(scenario, kind, node, f, l, server, samples, cached)
                     assert _same(arr.iter_s[i, f, l], m.fwd_s + m.bwd_s)
-                    assert _same(srv.delivery_s[k, i, f, l], m.delivery_s) and _same(srv.upload_s[k, i, f, l], m.upload_s)
+                    assert _same(srv.delivery_s[srv.row[k, i], f, l], m.delivery_s) and _same(srv.upload_s[srv.row[k, i], f, l], m.upload_s)
                     assert arr.fits[i, f, l] == (m.memory_bytes <= m.memory_capacity_bytes)
                     assert _same(arr.compute_j[i, f, l], member_compute_energy_j(scenario, m, it))
                     if m.delivery_s < math.inf and m.upload_s < math.inf:
-                        assert _same(srv.link_j[k, i, f, l], member_link_energy_j(scenario, m, server))
+                        assert _same(srv.link_j[srv.row[k, i], f, l], member_link_energy_j(scenario, m, server))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

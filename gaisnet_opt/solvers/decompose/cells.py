@@ -14,17 +14,53 @@ process pool here, a Ray or Dask pool across machines.
 
 from __future__ import annotations
 
+import math
+import os
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gaisnet_opt.budget import Budget
+from gaisnet_opt.bounds.floor import floor_value, floors
+from gaisnet_opt.bounds.start_bounds import StartBounds
+from gaisnet_opt.budget import Budget, OutOfTime
+from gaisnet_opt.checker import check
+from gaisnet_opt.cost import cluster_cost, objective_value, round_cost
 from gaisnet_opt.plan import Plan
-from gaisnet_opt.result import Objective
-from gaisnet_opt.scenario import FinetuneService, Scenario
+from gaisnet_opt.result import Objective, relative_gap
+from gaisnet_opt.scenario import D2DLink, FinetuneService, Node, Scenario, ServerLink
 from gaisnet_opt.solvers.decompose.decompose import Decomposed, decompose
-from gaisnet_opt.solvers.service import cluster_range
+from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
+from gaisnet_opt.solvers.decompose.trace import Trace
+from gaisnet_opt.solvers.service import cluster_range, deadline_of
+
+CELLS_FROM = 5000
+"""Clients from which `solve(method="decompose")` goes by cells (with at least two edge servers): below, the whole
+problem's decomposition fits the time limit; at 10,000 clients it does not (docs/model.md §7.4)."""
+JOIN_S = 0.08
+"""Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients)."""
+HOST_WEIGHT = 3
+"""Time a cell that fine-tunes gets, in units of a cell that only serves requests."""
+STARTUP_S = 2.0
+"""Seconds kept for starting the workers (a process each, importing the solver)."""
+REPAIRS = 50
+"""Slowest clusters the border repair replaces at most."""
+REPAIR_CAP, REPAIR_POPS = 12, 3000
+"""Faster chains one repair looks at, and partial chains its search may expand."""
+REPAIR_RESERVE_S = 1.5
+"""Seconds the repair leaves for checking and pricing the join."""
+CELL_OVERHEAD_S = 0.35
+"""A cell's seconds beyond its budget, as the shares plan it: shipping it to a worker and back, building its searches,
+the constructive heuristics (measured 0.33 s per cell at 20,000 clients on 2 cores at load 1, 0.85 s at load 4;
+the cells' common end time `CellJob.until` holds the limit when it is more)."""
+MIN_CELL_S = 0.5
+"""Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
+CELL_S = 60.0
+"""A cell's seconds when the call has no time limit."""
+FALLBACK_SHARE = 0.2
+"""Share of a cell's seconds kept for the local-search plan when its decomposition found none."""
 
 
 class Executor(Protocol):
@@ -41,6 +77,14 @@ class CellJob:
     objective: Objective
     seconds: float
     seed: int
+    until: float | None = None
+    """Wall-clock time (`time.time()`) by which the cell must be done: a cell that starts late gets what is left,
+    so the call's limit holds whatever the workers' overhead (None: only `seconds`)."""
+
+
+def by_cells(scenario: Scenario) -> bool:
+    """Whether `solve(method="decompose")` goes by cells: `CELLS_FROM` clients or more and two edge servers."""
+    return len(scenario.clients) >= CELLS_FROM and len(scenario.edges) >= 2
 
 
 def homes(scenario: Scenario) -> dict[str, str | None]:
@@ -52,57 +96,202 @@ def homes(scenario: Scenario) -> dict[str, str | None]:
     return {c.id: best[c.id][1] if c.id in best else None for c in scenario.clients}
 
 
-def split_range(scenario: Scenario, cells: list[list[str]]) -> list[tuple[int, int]]:
-    """The coupling step: the service's fine-tuning range shared out over the cells by their sources."""
+def split_range(scenario: Scenario, cells: list[list[str]], rank: list[str] | None = None) -> list[tuple[int, int]]:
+    """The coupling step: the service's fine-tuning range [lo, hi] shared out over the cells, (min, max) each.
+
+    The lo clusters go to the cells of the first lo sources in `rank` (best
+    first; default: cells by their number of sources), so the mins add up to
+    lo; only those cells fine-tune, and the rest of hi goes round among them
+    up to their sources, so the maxes add up to at most hi: any per-cell
+    count within its range joins to a count within the service's.
+    """
     lo, hi = cluster_range(scenario)
+    cell_of = {c: i for i, cell in enumerate(cells) for c in cell}
     sources = [sum(1 for c in cell if (d := scenario.node[c]).data is not None and d.request is None) for cell in cells]
-    order = sorted(range(len(cells)), key=lambda i: (-sources[i], i))
+    if rank is None:
+        order = sorted(range(len(cells)), key=lambda i: (-sources[i], i))
+        rank = [c for i in order for c in cells[i] if scenario.node[c].data is not None and scenario.node[c].request is None]
     mins, maxs = [0] * len(cells), [0] * len(cells)
-    for want, out in ((lo, mins), (hi, maxs)):
-        left = want
-        while left > 0 and any(out[i] < sources[i] for i in order):
-            for i in order:
-                if left and out[i] < sources[i]:
-                    out[i] += 1
-                    left -= 1
+    for c in rank:
+        if sum(mins) >= lo:
+            break
+        if c in cell_of:
+            mins[cell_of[c]] += 1
+    maxs[:] = mins
+    hosts = [i for i in range(len(cells)) if mins[i]]
+    while sum(maxs) < hi and any(maxs[i] < sources[i] for i in hosts):
+        for i in hosts:
+            if sum(maxs) < hi and maxs[i] < sources[i]:
+                maxs[i] += 1
     return list(zip(mins, maxs, strict=True))
 
 
-def cell_scenarios(scenario: Scenario) -> list[Scenario]:
+def cell_scenarios(scenario: Scenario, rank: list[str] | None = None) -> list[Scenario]:
     """One scenario per edge server: its home clients, their D2D links among them and to it (clients with no
-    server are left out: they can start no cluster that needs one, and join none here)."""
+    server are left out: they can start no cluster that needs one, and join none here), and its share of the
+    fine-tuning range (`split_range`; a cell with none has no fine-tuning service)."""
     home = homes(scenario)
-    cells = [[c for c, h in home.items() if h == e.id] for e in scenario.edges]
-    ranges = split_range(scenario, cells)
+    where = {e.id: i for i, e in enumerate(scenario.edges)}
+    cell = {c: where[h] for c, h in home.items() if h is not None}
+    nodes: list[list[Node]] = [[] for _ in scenario.edges]
+    for n in scenario.nodes:
+        i = where[n.id] if n.kind == "edge" else cell.get(n.id)
+        if i is not None:
+            nodes[i].append(n)
+    d2d: list[list[D2DLink]] = [[] for _ in scenario.edges]
+    for x in scenario.d2d:
+        if (i := cell.get(x.src)) is not None and cell.get(x.dst) == i:
+            d2d[i].append(x)
+    links: list[list[ServerLink]] = [[] for _ in scenario.edges]
+    for y in scenario.server_links:
+        if cell.get(y.client) == where[y.server]:
+            links[where[y.server]].append(y)
+    ranges = split_range(scenario, [[n.id for n in ns if n.kind == "client"] for ns in nodes], rank)
     deadline = scenario.finetune.deadline_s if scenario.finetune else None
     out = []
-    for edge, members, (lo, hi) in zip(scenario.edges, cells, ranges, strict=True):
-        keep = set(members) | {edge.id}
-        service = FinetuneService(min_clusters=lo, max_clusters=hi, deadline_s=deadline) if scenario.finetune else None
+    for edge, i, (lo, hi) in zip(scenario.edges, range(len(nodes)), ranges, strict=True):
+        service = FinetuneService(min_clusters=lo, max_clusters=hi, deadline_s=deadline) if lo else None
         out.append(scenario.model_copy(update=dict(
-            name=f"{scenario.name}-{edge.id}", nodes=tuple(n for n in scenario.nodes if n.id in keep),
-            d2d=tuple(x for x in scenario.d2d if x.src in keep and x.dst in keep),
-            server_links=tuple(x for x in scenario.server_links if x.client in keep and x.server == edge.id),
+            name=f"{scenario.name}-{edge.id}", nodes=tuple(nodes[i]), d2d=tuple(d2d[i]), server_links=tuple(links[i]),
             finetune=service)))
     return out
 
 
 def solve_cell(job: CellJob) -> Decomposed:
-    """Decompose one cell within its seconds (run in a worker)."""
-    return decompose(job.scenario, job.objective, budget=Budget(job.seconds), seed=job.seed)
+    """Decompose one cell within its seconds (run in a worker); when that finds no plan, the local-search plan
+    in the seconds kept back (`FALLBACK_SHARE`), so one hard cell does not sink the join."""
+    seconds = job.seconds if job.until is None else max(0.0, min(job.seconds, job.until - time.time()))
+    budget = Budget(seconds)
+    out = decompose(job.scenario, job.objective, budget=Budget(seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
+    if out.plan is not None or not _needs_plan(job.scenario):
+        return out
+    plan = heuristic_plan(job.scenario, job.objective, max(0.0, budget.left()), job.seed) if not budget.expired() else None
+    if plan is None or check(job.scenario, plan, deadline_of(job.scenario, job.objective)):
+        return out
+    value = objective_value(round_cost(job.scenario, plan), job.objective)
+    return Decomposed(plan, value, out.bound, relative_gap(value, out.bound), out.phases,
+                      (*out.notes, "the cell's decomposition found no plan: local search's"))
+
+
+def _border_repair(scenario: Scenario, plan: Plan, sb: StartBounds, budget: Budget) -> Plan:
+    """The coupling step for the border, latency: while the slowest cluster has a faster chain over the whole
+    problem (the exact search, across cell borders) whose clients no other cluster holds and whose edge server has
+    a slot left, take it (the checker still checks the join)."""
+    clusters = list(plan.clusters)
+    for _ in range(REPAIRS):
+        if budget.left() < REPAIR_RESERVE_S:
+            break
+        latency = [cluster_cost(scenario, c).latency_s for c in clusters]
+        i = max(range(len(clusters)), key=lambda j: latency[j])
+        c = clusters[i]
+        held = Counter(v for j, x in enumerate(clusters) if j != i for v in x.chain)
+        search = sb.search((c.kind, c.start), "latency")
+        search.budget = budget
+        try:
+            found = search.chains(sb.graph.index[c.start], limit=latency[i] * (1 - 1e-9), cap=REPAIR_CAP, pops=REPAIR_POPS)
+        except OutOfTime:
+            break
+        free = [x for x in found if all(held[sb.graph.ids[v]] < (scenario.node[sb.graph.ids[v]].slots
+                                                                   if sb.graph.is_edge[v] else 1) for v, _, _ in x.members)]
+        if not free:
+            break
+        clusters[i] = free[0].cluster(sb.graph, c.kind)
+    return Plan(clusters=tuple(clusters))
+
+
+def _ranked(sb: StartBounds, objective: Objective) -> list[str]:
+    """The sources by their relaxed bound for `objective` (computed by the floor), best first."""
+    return sorted(sb.sources, key=lambda s: (sb.relaxed(("finetune", s), objective.kind), s))
+
+
+def _warm() -> None:
+    """A worker imports the solver before its first cell, so that cell's seconds are not spent loading HiGHS."""
+    import highspy  # noqa: F401
+
+
+def _needs_plan(scenario: Scenario) -> bool:
+    return bool(scenario.requesters) or cluster_range(scenario)[0] > 0
 
 
 def solve_cells(scenario: Scenario, objective: Objective, seconds: float, *, executor: Executor | None = None,
-                workers: int = 2, seed: int = 0) -> tuple[Plan | None, list[Decomposed]]:
-    """Every cell's decomposition through `executor` (default: a pool of `workers` processes) and the joined
-    plan (None when a cell with requests or a share of the fine-tuning found none)."""
-    jobs = [CellJob(s, objective, seconds, seed) for s in cell_scenarios(scenario) if len(s.nodes) > 1]
+                workers: int = 2, seed: int = 0, rank: list[str] | None = None) -> tuple[Plan | None, list[Decomposed]]:
+    """Every cell's decomposition through `executor` (default: a pool of `workers` processes), `seconds` each,
+    and the joined plan (None when a cell with requests or a share of the fine-tuning found none)."""
+    cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
+    results = _run(cells, objective, [seconds] * len(cells), executor, workers, seed)
+    return _join(results), results
+
+
+def _run(cells: list[Scenario], objective: Objective, seconds: list[float], executor: Executor | None, workers: int,
+         seed: int, until: float | None = None) -> list[Decomposed]:
+    jobs = [CellJob(s, objective, t, seed, until) for s, t in zip(cells, seconds, strict=True)]
     if executor is None:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(solve_cell, jobs))
-    else:
-        results = list(executor.map(solve_cell, jobs))
-    needed = [j.scenario.requesters or cluster_range(j.scenario)[0] for j in jobs]
-    if any(n and r.plan is None for n, r in zip(needed, results, strict=True)):
-        return None, results
-    return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters)), results
+        with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
+            return list(pool.map(solve_cell, jobs))
+    return list(executor.map(solve_cell, jobs))
+
+
+def _join(results: list[Decomposed]) -> Plan | None:
+    """The cells' plans as one (None when a cell has none)."""
+    if any(r.plan is None for r in results):
+        return None
+    return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters))
+
+
+def _weight(cell: Scenario) -> int:
+    """A cell's share of the time: `HOST_WEIGHT` when it fine-tunes (its clusters compete for its clients), else 1."""
+    return HOST_WEIGHT if cluster_range(cell)[0] else 1
+
+
+def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
+                       executor: Executor | None = None, workers: int | None = None) -> Decomposed:
+    """The whole problem by cells within `budget`: the floor over the whole problem first (the bound; its source
+    ranking places the fine-tuning clusters), then the cells in the time left but `JOIN_S`, in waves of `workers`
+    (the executor's parallelism; default: the cores), then the join, checked and priced on the whole problem (docs/model.md §7.4)."""
+    deadline = deadline_of(scenario, objective)
+    trace = Trace(budget)
+    try:
+        with budget.phase("floor"):
+            sb = StartBounds(scenario, deadline, budget, energy=objective.kind != "latency")
+            low = floors(scenario, cluster_range(scenario)[0], budget, sb)
+            rank = _ranked(sb, objective)
+    except OutOfTime:
+        return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
+    sb.trim()  # its figures are the largest thing held: not carried into the cells' processes
+    bound = floor_value(objective, low)
+    if bound is not None:
+        trace.lower(bound)
+    workers = workers or os.cpu_count() or 1
+    with budget.phase("cells"):
+        cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=lambda c: -_weight(c))
+        weights = [_weight(c) for c in cells]  # the heaviest first, so the last wave is light
+        left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * len(cells)
+        spare = (CELL_OVERHEAD_S + 0.1) * len(cells)  # what each cell takes beyond its seconds, and its margin
+        unit = max(0.0, (workers * left / 1.05 - spare) / (sum(weights) + max(weights, default=1) * workers))
+        until = time.time() + left / 1.05 if math.isfinite(left) else None
+        results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed, until)
+        failed = [i for i, r in enumerate(results) if r.plan is None]
+        for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
+            seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
+            if seconds < MIN_CELL_S:
+                break
+            results[i] = solve_cell(CellJob(cells[i], objective, seconds, seed))
+        plan = _join(results)
+    notes = [f"{len(cells)} cells of {unit:.3g} s each ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} that "
+             f"fine-tune) in waves of {workers}; {len(failed)} without a plan at first; {sum(r.plan is None for r in results)} "
+             "without a plan"]
+    if plan is None:
+        return Decomposed(None, None, bound, None, dict(budget.phases), (*notes, "a cell found no plan"),
+                          tuple(trace.points))
+    with budget.phase("join"):
+        if objective.kind == "latency":
+            plan = _border_repair(scenario, plan, sb, budget)
+        broken = check(scenario, plan, deadline)
+        if broken:
+            return Decomposed(None, None, bound, None, dict(budget.phases),
+                              (*notes, f"the checker rejected the joined plan: {broken[0].rule} at {broken[0].path}"),
+                              tuple(trace.points))
+        value = objective_value(round_cost(scenario, plan), objective)
+    trace.plan(value)
+    return Decomposed(plan, value, bound, relative_gap(value, bound), dict(budget.phases), tuple(notes),
+                      tuple(trace.points))

@@ -1,12 +1,35 @@
-"""Cells: the joined plan passes the checker for the whole problem, through a real 2-worker process pool."""
+"""Cells: the joined plan passes the checker for the whole problem, through a real 2-worker process pool and through
+an executor that only offers `map`; `solve(method="decompose")` goes by cells at city scale, bounded by the floor."""
 
 from __future__ import annotations
 
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gaisnet_opt import SolveParams, solve
+from gaisnet_opt.bounds.floor import floor_value, floors
 from gaisnet_opt.checker import check
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
-from gaisnet_opt.solvers.decompose.cells import cell_scenarios, homes, solve_cells, split_range
+from gaisnet_opt.solvers.decompose import cells as cells_module
+from gaisnet_opt.solvers.decompose.cells import CellJob, cell_scenarios, homes, solve_cell, solve_cells, split_range
 from gaisnet_opt.solvers.service import cluster_range, with_clusters
+
+LATENCY = Objective(kind="latency")
+
+
+def _city(n: int, seed: int):
+    """A small scenario with several edge-server cells (cells 300 m wide)."""
+    return generate(n, seed=seed, cell_m=300.0)
+
+
+class MapOnly:
+    """An executor that offers `map` only, in this process (as a Ray or Dask pool would be driven)."""
+
+    def map(self, fn, *iterables):
+        return map(fn, *iterables)
 
 
 def test_cells_partition_the_clients_and_share_out_the_range():
@@ -19,9 +42,66 @@ def test_cells_partition_the_clients_and_share_out_the_range():
     assert split_range(scenario, [[], []]) == [(0, 0), (0, 0)]
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), k=st.one_of(st.none(), st.integers(1, 40)))
+def test_the_coupling_step_meets_the_services_range(seed, k):
+    scenario = _city(150, seed)
+    scenario = with_clusters(scenario, k) if k is not None else scenario
+    lo, hi = cluster_range(scenario)
+    home = homes(scenario)
+    groups = [[c for c, h in home.items() if h == e.id] for e in scenario.edges]
+    ranges = split_range(scenario, groups)
+    sources = [sum(scenario.node[c].data is not None and scenario.node[c].request is None for c in g) for g in groups]
+    assert sum(a for a, _ in ranges) == min(lo, sum(sources))
+    assert sum(b for _, b in ranges) <= hi
+    assert all(a <= b <= s for (a, b), s in zip(ranges, sources, strict=True))
+    assert all(b == 0 for a, b in ranges if a == 0)  # a cell either fine-tunes (min >= 1) or has no service
+
+
 def test_the_joined_plan_is_feasible_for_the_whole_problem():
     scenario = with_clusters(generate(600, seed=3), 4)
-    plan, results = solve_cells(scenario, Objective(kind="latency"), 10.0, workers=2)
+    plan, results = solve_cells(scenario, LATENCY, 10.0, workers=2)
     assert plan is not None and len(results) == len(scenario.edges)
     assert not check(scenario, plan)
     assert sum(c.kind == "finetune" for c in plan.clusters) == 4
+
+
+def test_a_process_pool_and_a_map_only_executor_join_the_same_plan():
+    scenario = with_clusters(_city(160, 7), 3)
+    pooled, _ = solve_cells(scenario, LATENCY, 20.0, workers=2)
+    mapped, results = solve_cells(scenario, LATENCY, 20.0, executor=MapOnly())
+    assert pooled is not None and pooled == mapped
+    assert len(results) > 1 and not check(scenario, mapped)
+
+
+def test_a_cell_whose_decomposition_finds_nothing_falls_back_on_local_search(monkeypatch):
+    monkeypatch.setattr(cells_module, "FALLBACK_SHARE", 0.999)  # no time for the decomposition's floor
+    cell = next(c for c in cell_scenarios(with_clusters(_city(160, 7), 3)) if c.requesters)
+    out = solve_cell(CellJob(cell, LATENCY, 2.0, 0))
+    assert out.plan is not None and not check(cell, out.plan)
+    assert "local search" in out.notes[-1]
+
+
+def test_solve_goes_by_cells_at_city_scale_bounded_by_the_whole_problems_floor(monkeypatch):
+    monkeypatch.setattr(cells_module, "CELLS_FROM", 100)
+    scenario = with_clusters(_city(160, 7), 3)
+    t0 = time.perf_counter()
+    result = solve(scenario, "decompose", LATENCY, params=SolveParams(time_limit_s=20.0))
+    assert time.perf_counter() - t0 <= 20.0 * 1.05 + 0.1
+    assert result.plan is not None and not check(scenario, result.plan)
+    assert "cells" in result.params["decompose_notes"][0]
+    assert result.bound == floor_value(LATENCY, floors(scenario, cluster_range(scenario)[0]))
+
+
+def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
+    from gaisnet_opt.bounds.start_bounds import StartBounds
+    from gaisnet_opt.budget import Budget
+    from gaisnet_opt.cost import round_cost
+
+    scenario = with_clusters(_city(160, 7), 3)
+    plan, _ = solve_cells(scenario, LATENCY, 5.0, executor=MapOnly())
+    assert plan is not None
+    repaired = cells_module._border_repair(scenario, plan, StartBounds(scenario), Budget(10.0))
+    floor = floors(scenario, cluster_range(scenario)[0])[0]
+    assert floor <= round_cost(scenario, repaired).latency_s <= round_cost(scenario, plan).latency_s
+    assert not check(scenario, repaired)
