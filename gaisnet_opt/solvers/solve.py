@@ -164,14 +164,13 @@ def _pipeline(run: _Run, initial_plan: Plan | None) -> SolveResult:
 def _decomposed(run: _Run, initial_plan: Plan | None) -> SolveResult:
     """The latency or energy decomposition (docs/model.md §7.4): its plan and its bound, valid for the whole
     problem."""
-    from gaisnet_opt.solvers.decompose.decompose import decompose  # highspy loads on first use
+    from gaisnet_opt.solvers.decompose.cells import by_cells, decompose_by_cells  # highspy loads on first use
+    from gaisnet_opt.solvers.decompose.decompose import decompose
 
     if run.ev.objective.kind not in ("latency", "energy"):
         raise InputError("options", [("objective.kind", "decompose handles the latency and energy objectives only")])
     if initial_plan is not None:
         run.record["initial_plan"] = "ignored: the decomposition seeds its columns itself"
-    from gaisnet_opt.solvers.decompose.cells import by_cells, decompose_by_cells
-
     if by_cells(run.ev.scenario):  # city scale: by edge-server cells, bounded by the whole problem's floor (§7.4)
         out = decompose_by_cells(run.ev.scenario, run.ev.objective, budget=run.budget, seed=run.params.seed)
     else:

@@ -107,7 +107,7 @@ class Pricer:
         and whether the search stopped at `cap` or `pops`."""
         credit = prices.credit(*start)
         v = self.sb.graph.index[start[1]]
-        low = search.estimate(v) + prices.penalty[v] - credit
+        low = float(search.estimates(np.array([v]))[0]) + prices.penalty[v] - credit
         if low > top:
             return low, [], False
         found = search.chains(v, limit=credit + max(top, 0.0), cap=cap, penalty=prices.penalty, pops=pops)
