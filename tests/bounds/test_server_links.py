@@ -72,5 +72,7 @@ def test_the_decomposition_is_the_same_on_either_form(n, seed):
     scenario = generate(n, seed=seed)
     run = lambda: decompose(scenario, Objective(kind="latency"), budget=Budget(None))
     a, b = run(), _on_dense(run)
-    assert (a.plan, a.objective, a.bound) == (b.plan, b.objective, b.bound)
+    # the objective and bound, not the plan: where the heuristic's plan is already optimal it is returned, and
+    # its local search runs for seconds, so which of several optimal plans it ends on depends on the host's speed
+    assert (a.objective, a.bound) == (b.objective, b.bound)
     assert a.plan is not None
