@@ -59,6 +59,8 @@ MIN_CELL_S = 0.5
 """Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
 CELL_S = 60.0
 """A cell's seconds when the call has no time limit."""
+REFINE_S = 4.0
+"""Seconds a cell gets at least when energy's leftover time solves it again (`_refine`)."""
 FALLBACK_SHARE = 0.2
 """Share of a cell's seconds kept for the local-search plan when its decomposition found none."""
 
@@ -238,6 +240,28 @@ def _join(results: list[Decomposed]) -> Plan | None:
     return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters))
 
 
+def _refine(cells: list[Scenario], results: list[Decomposed], objective: Objective, budget: Budget,
+            executor: Executor | None, workers: int, seed: int) -> None:
+    """Energy is a sum over cells: the time the first wave left goes to the cells with the largest absolute gaps,
+    `REFINE_S` seconds each at least, and a cell's new plan is kept where it is cheaper."""
+    left = budget.left() * (1 - JOIN_S) - STARTUP_S
+    if not math.isfinite(left):
+        return
+    gaps = [(r.objective - r.bound) if r.objective is not None and r.bound is not None else 0.0 for r in results]
+    picked = [i for i in sorted(range(len(cells)), key=lambda i: -gaps[i]) if gaps[i] > 0]
+    picked = picked[: max(0, int(workers * left / 1.05 / (REFINE_S + CELL_OVERHEAD_S)))]
+    if not picked:
+        return
+    waves = math.ceil(len(picked) / workers)
+    seconds = left / 1.05 / waves - CELL_OVERHEAD_S
+    again = _run([cells[i] for i in picked], objective, [seconds] * len(picked), executor, workers, seed,
+                 time.time() + left / 1.05)
+    for i, r in zip(picked, again, strict=True):
+        before = results[i].objective
+        if r.objective is not None and (before is None or r.objective < before):
+            results[i] = r
+
+
 def _weight(cell: Scenario) -> int:
     """A cell's share of the time: `HOST_WEIGHT` when it fine-tunes (its clusters compete for its clients), else 1."""
     return HOST_WEIGHT if cluster_range(cell)[0] else 1
@@ -276,6 +300,8 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
             if seconds < MIN_CELL_S:
                 break
             results[i] = solve_cell(CellJob(cells[i], objective, seconds, seed))
+        if objective.kind == "energy" and not failed:
+            _refine(cells, results, objective, budget, executor, workers, seed)
         plan = _join(results)
     notes = [f"{len(cells)} cells of {unit:.3g} s each ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} that "
              f"fine-tune) in waves of {workers}; {len(failed)} without a plan at first; {sum(r.plan is None for r in results)} "

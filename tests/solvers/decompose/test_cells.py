@@ -4,12 +4,15 @@ an executor that only offers `map`; `solve(method="decompose")` goes by cells at
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaisnet_opt import SolveParams, solve
 from gaisnet_opt.bounds.floor import floor_value, floors
+from gaisnet_opt.budget import Budget
 from gaisnet_opt.checker import check
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
@@ -105,3 +108,18 @@ def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
     floor = floors(scenario, cluster_range(scenario)[0])[0]
     assert floor <= round_cost(scenario, repaired).latency_s <= round_cost(scenario, plan).latency_s
     assert not check(scenario, repaired)
+
+
+
+def test_energy_spends_the_time_left_on_the_widest_gaps_and_keeps_only_cheaper_plans():
+    scenario = with_clusters(_city(160, 7), 3)
+    energy = Objective(kind="energy")
+    cells = [c for c in cell_scenarios(scenario) if c.requesters or cluster_range(c)[0]]
+    first = [solve_cell(CellJob(c, energy, 5.0, 0)) for c in cells]
+    assert all(r.plan is not None for r in first)
+    # the first cell as if its first wave had left a wide gap, the second as if it had found a plan cheaper
+    # than its decomposition can: the one is solved again and improved, the other keeps what it had
+    results = [replace(first[0], objective=first[0].objective * 10), replace(first[1], objective=0.0), *first[2:]]
+    cells_module._refine(cells, results, energy, Budget(20.0), MapOnly(), 1, 0)
+    assert results[0].objective == pytest.approx(first[0].objective, rel=1e-9)
+    assert results[1].objective == 0.0
