@@ -50,7 +50,9 @@ class Chain:
 
 
 @dataclass(frozen=True)
-class _Partial:
+class Partial:
+    """A partial chain on the heap: its exact figures so far, the penalties of its nodes, its server, its path."""
+
     secs: float
     dl: float
     ul: float
@@ -75,7 +77,7 @@ class FirstMembers:
 CHECK_EVERY = 64
 """Expansions between two budget checks (one expansion takes well under a millisecond)."""
 
-Push = Callable[[float, bool, "_Partial"], None]
+Push = Callable[[float, bool, "Partial"], None]
 """Offer a heap entry: its estimate, whether the chain is complete, the chain."""
 
 
@@ -128,7 +130,7 @@ class Search:
             out[u] = (hop_cost(self.graph, fig, "latency"), hop_cost(self.graph, fig, "energy"))
         return out[u]
 
-    def value(self, p: _Partial) -> float:
+    def value(self, p: Partial) -> float:
         return (p.secs + p.dl + p.ul if self.objective == "latency" else p.joules) + p.pen
 
     def returns(self, start: int) -> dict[int, tuple[float, float]]:
@@ -150,7 +152,7 @@ class Search:
         (`edges`: whether an edge server may join the chain). With `pops`, the search stops after that many
         partial chains; `last_floor` then bounds from below every chain it did not return."""
         pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
-        heap: list[tuple[float, int, bool, _Partial]] = []
+        heap: list[tuple[float, int, bool, Partial]] = []
         tick = itertools.count()
         kept: list[float] = []  # the cap smallest complete values pushed, negated (a max-heap)
         found: list[Chain] = []
@@ -158,7 +160,7 @@ class Search:
         def bound() -> float:
             return min(limit, -kept[0]) if len(kept) >= cap else limit
 
-        def push(f: float, done: bool, p: _Partial) -> None:
+        def push(f: float, done: bool, p: Partial) -> None:
             if f > bound():
                 return
             if done:
@@ -167,7 +169,7 @@ class Search:
                     heapq.heappop(kept)
             heapq.heappush(heap, (f, next(tick), done, p))
 
-        self._seed(start, pen, push)
+        self.seed_heap(start, pen, push)
         self.last_floor = math.inf
         expanded = 0
         while heap:
@@ -178,11 +180,11 @@ class Search:
             if f > limit:
                 break
             if done:
-                found.append(self._chain(f, p, start))
+                found.append(self.complete(f, p, start))
                 if len(found) >= cap:
                     break
                 continue
-            self._expand(start, p, pen, push, bound(), edges)
+            self.expand(start, p, pen, push, bound(), edges)
             expanded += 1
             if self.budget is not None and expanded % CHECK_EVERY == 0:
                 self.budget.check()
@@ -217,14 +219,16 @@ class Search:
             key = np.where(latency > self.deadline_s, math.inf, key)
         return key.min(axis=(1, 2), initial=math.inf)
 
-    def _seed(self, start: int, pen: np.ndarray, push: Push) -> None:
+    def seed_heap(self, start: int, pen: np.ndarray, push: Push) -> None:
+        """Offer the start's first members (every server and last unit) to `push`: the search's first step, public
+        so that variants of the loop in `chains` (`solvers/decompose/minimal.py`) reuse the steps."""
         f = self.first_members(np.array([start]))
         for k, l in zip(*np.nonzero(f.usable[0]), strict=True):
-            p = _Partial(float(f.secs[0, 0, l]), float(f.dl[0, k, l]), float(f.ul[0, k, l]), float(f.joules[0, k, l]),
+            p = Partial(float(f.secs[0, 0, l]), float(f.dl[0, k, l]), float(f.ul[0, k, l]), float(f.joules[0, k, l]),
                          float(pen[start]), int(k), ((start, 0, int(l)),))
             self._offer(p, int(l) == self.n - 1, push)
 
-    def _offer(self, p: _Partial, done: bool, push: Push) -> None:
+    def _offer(self, p: Partial, done: bool, push: Push) -> None:
         end, last = p.path[-1][0], p.path[-1][2]
         latency = p.secs + p.dl + p.ul + (0.0 if done else float(self.h_lat[end, last]))
         if self.deadline_s is not None and latency > self.deadline_s:
@@ -232,7 +236,8 @@ class Search:
         push(self.value(p) + (0.0 if done else float(self.h[end, last])), done, p)
 
 
-    def _expand(self, start: int, p: _Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
+    def expand(self, start: int, p: Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
+        """Offer every one-hop extension of `p` (a neighbour and its unit range) estimated within `cut`."""
         g, fig, n = self.graph, self.fig, self.n
         u, l, k = p.path[-1][0], p.path[-1][2], p.server
         links = np.arange(g.indptr[u], g.indptr[u + 1])
@@ -263,10 +268,11 @@ class Search:
         est = (secs + dl + ul if self.objective == "latency" else joules) + pens + self.h[v, j:]
         good = fig.usable(k, v, j) & (est <= cut)
         for a, b in zip(*np.nonzero(good), strict=True):
-            q = _Partial(float(secs[a, b]), float(dl[a, b]), float(ul[a, b]), float(joules[a, b]), float(pens[a, 0]),
+            q = Partial(float(secs[a, b]), float(dl[a, b]), float(ul[a, b]), float(joules[a, b]), float(pens[a, 0]),
                          k, (*p.path, (int(v[a]), j, j + int(b))))
             self._offer(q, j + int(b) == n - 1, push)
 
-    def _chain(self, f: float, p: _Partial, start: int) -> Chain:
+    def complete(self, f: float, p: Partial, start: int) -> Chain:
+        """The complete chain `p`, popped at value `f`."""
         return Chain(value=f, latency_s=p.secs + p.dl + p.ul, energy_j=p.joules, server=self.graph.servers[p.server],
                      members=p.path)

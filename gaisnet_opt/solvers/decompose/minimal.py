@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gaisnet_opt.bounds.chain_search import Chain, Search, _Partial
+from gaisnet_opt.bounds.chain_search import Chain, Partial, Search
 from gaisnet_opt.budget import Budget
 
 ROUNDING = 1e-9
@@ -48,18 +48,18 @@ class Listing:
 def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int, budget: Budget) -> Listing:
     """The minimal clusters from `start` within `limit`: at most `cap`, after at most `pops` expansions (where
     either stops, `cut` is the least estimate left: no cluster below it was missed)."""
-    heap: list[tuple[float, int, bool, _Partial]] = []
+    heap: list[tuple[float, int, bool, Partial]] = []
     tick = itertools.count()
     zeros = np.zeros(len(search.graph.ids))
     found: list[Chain] = []
     held: dict[int, list[frozenset[int]]] = {}  # found clusters' members, by their least node but the start
     reach = limit + ROUNDING * abs(limit)
 
-    def push(f: float, done: bool, p: _Partial) -> None:
+    def push(f: float, done: bool, p: Partial) -> None:
         if f <= reach:
             heapq.heappush(heap, (f, next(tick), done, p))
 
-    search._seed(start, zeros, push)  # the search's own steps: only the dominance test is added
+    search.seed_heap(start, zeros, push)  # the search's own steps: only the dominance test is added
     expanded = 0
     while heap:
         f, _, done, p = heap[0]
@@ -71,10 +71,10 @@ def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int
         if any(h <= nodes for v in nodes for h in held.get(v, ())):
             continue
         if done:
-            found.append(search._chain(f, p, start))
+            found.append(search.complete(f, p, start))
             held.setdefault(min(nodes - {start}, default=start), []).append(nodes)
             continue
-        search._expand(start, p, zeros, push, reach, True)
+        search.expand(start, p, zeros, push, reach, True)
         expanded += 1
         if expanded % CHECK_EVERY == 0:
             budget.check()  # an expansion pushes a whole neighbourhood: checked more often than by `tick`
