@@ -37,7 +37,10 @@ TOLERANCE = 0.05
 (frame accounting, +4.6 %, is caught by the byte count instead)"""
 SLOW_TOLERANCE = 0.5
 """above the rate the host adds time now and then: of 6 runs on a quiet host 4 were within +0.7 %, one +10 %, one
-+22 % (and +10 % once in a CI run); 50 % still fails on bits for bytes (8x) or a wrong time scale (2x and more)"""
++22 % (and +10 % once in a CI run, +68 % in another); 50 % still fails on bits for bytes (8x) or a wrong time scale
+(2x and more)"""
+ATTEMPTS = 3
+"""Transfers at most, the next only when every one so far was slower than `SLOW_TOLERANCE` allows."""
 
 
 def _run_id(tag: str) -> str:
@@ -86,28 +89,39 @@ def _connect(namespace: str, address: str) -> socket.socket:
     return box[0]
 
 
+def _transfer(net: EmulatedNetwork, payload: bytes) -> tuple[float, bytes]:
+    """Seconds from the first byte sent on a to the last received in b, and what b received."""
+    receiver = subprocess.Popen([*net.exec_prefix("b"), sys.executable, "-c", RECEIVER, net.address("b")],
+                                stdout=subprocess.PIPE)
+    assert receiver.stdout is not None and receiver.stdout.readline() == b"ready\n"
+    sender = _connect(net.namespace("a"), net.address("b"))
+    time.sleep(0.1)  # idle, as between hops: the token bucket is full
+    start = time.monotonic()
+    sender.sendall(payload)
+    sender.close()
+    done, received = receiver.stdout.read().split(b"\n", 1)
+    receiver.wait(30)
+    return float(done) - start, received
+
+
 @needs_root
 def test_a_shaped_link_carries_a_known_tensor_in_bytes_times_8_over_rate():
-    """The receiver is a process of its own (its wake-ups never wait for this one's), in b's namespace."""
+    """The receiver is a process of its own (its wake-ups never wait for this one's), in b's namespace. The host
+    only ever adds time (a link never beats its rate), so the best of up to `ATTEMPTS` transfers is held to the
+    rate: a busy moment of a shared host does not fail the test, loose shaping or a wrong rate still does."""
     before = root_links()
     tensor = torch.arange(NBYTES // 4, dtype=torch.float32)
+    predicted, errors = NBYTES * 8 / RATE, []
     with EmulatedNetwork(_run_id("g"), ["a", "b"], [Link("a", "b", RATE)]) as net:
-        receiver = subprocess.Popen([*net.exec_prefix("b"), sys.executable, "-c", RECEIVER, net.address("b")],
-                                    stdout=subprocess.PIPE)
-        assert receiver.stdout is not None and receiver.stdout.readline() == b"ready\n"
-        sender = _connect(net.namespace("a"), net.address("b"))
-        time.sleep(0.1)  # idle, as between hops: the token bucket is full
-        start = time.monotonic()
-        sender.sendall(tensor.numpy().tobytes())
-        sender.close()
-        done, received = receiver.stdout.read().split(b"\n", 1)
-        receiver.wait(30)
+        while len(errors) < ATTEMPTS and (not errors or min(errors) >= SLOW_TOLERANCE):
+            seconds, received = _transfer(net, tensor.numpy().tobytes())
+            errors.append(seconds / predicted - 1)
+            print(f"measured {seconds:.4f} s, predicted {predicted:.4f} s, error {100 * errors[-1]:+.2f} %")
+            assert torch.equal(torch.frombuffer(bytearray(received), dtype=torch.float32), tensor)
         sent = net.stats()[("a", "b")]
-    seconds, predicted = float(done) - start, NBYTES * 8 / RATE
-    print(f"measured {seconds:.4f} s, predicted {predicted:.4f} s, error {100 * (seconds / predicted - 1):+.2f} %")
-    assert torch.equal(torch.frombuffer(bytearray(received), dtype=torch.float32), tensor)
-    assert -TOLERANCE < seconds / predicted - 1 < SLOW_TOLERANCE
-    assert sent.drops == 0 and NBYTES <= sent.bytes < NBYTES * 1.01  # TCP payload counted, not frames
+    assert all(e > -TOLERANCE for e in errors) and min(errors) < SLOW_TOLERANCE
+    n = len(errors)  # TCP payload counted, not frames
+    assert sent.drops == 0 and n * NBYTES <= sent.bytes < n * NBYTES * 1.01
     assert leftovers(net.hub) == [] and root_links() == before
 
 
