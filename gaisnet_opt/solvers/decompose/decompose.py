@@ -13,7 +13,7 @@ trace when found; a plan the checker rejects is never returned
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gaisnet_opt.bounds.floor import floors
 from gaisnet_opt.bounds.start_bounds import Start, StartBounds
@@ -25,6 +25,7 @@ from gaisnet_opt.result import Objective, Progress, relative_gap
 from gaisnet_opt.scenario import Scenario
 from gaisnet_opt.solvers.decompose.energy import Outcome, solve_energy
 from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
+from gaisnet_opt.solvers.decompose.lagrange import Duals
 from gaisnet_opt.solvers.decompose.latency import solve_latency
 from gaisnet_opt.solvers.decompose.master import Column, Master
 from gaisnet_opt.solvers.decompose.trace import Trace
@@ -41,7 +42,8 @@ REL_GAP = 1e-6
 @dataclass(frozen=True)
 class Decomposed:
     """The decomposition's result: plan (None: none found in time), its objective by the cost model, a lower
-    bound valid for the whole problem, their gap, seconds per phase, and what happened."""
+    bound valid for the whole problem, their gap, seconds per phase, what happened, and (energy) the duals of
+    the best Lagrangian bound, which the cells put together into the whole problem's (`lagrange`)."""
 
     plan: Plan | None
     objective: float | None
@@ -50,6 +52,7 @@ class Decomposed:
     phases: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     trace: tuple[Progress, ...] = ()
+    duals: Duals | None = None
 
 
 def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
@@ -78,6 +81,8 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     out = solve_energy(sb, master, starts, budget, seed, trace)
     notes += out.notes
     result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes, trace)
+    if out.prices is not None:
+        result = replace(result, duals=Duals.of(out.prices, sb.graph, lo > 0))
     if result.gap is None or result.gap > rel_gap:  # a heuristic plan may beat the master's (or stand in for none)
         with budget.phase("heuristic"):
             plan = heuristic_plan(scenario, objective, min(FALLBACK_S, budget.left()), seed)
@@ -125,8 +130,8 @@ def _better(result: Decomposed, plan: Plan, value: float, budget: Budget, trace:
     """`result` with the heuristic's plan in place of the master's (better, or the only one)."""
     why = ("the local-search plan beat the master's" if result.plan is not None
            else "the local-search plan (the master packed none better)")
-    return Decomposed(plan, value, result.bound, relative_gap(value, result.bound), dict(budget.phases),
-                      (*result.notes, why), tuple(trace.points))
+    return replace(result, plan=plan, objective=value, gap=relative_gap(value, result.bound),
+                   phases=dict(budget.phases), notes=(*result.notes, why), trace=tuple(trace.points))
 
 
 def _result(scenario: Scenario, objective: Objective, deadline: float | None, out: Outcome, bound: float,

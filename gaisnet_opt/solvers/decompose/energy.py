@@ -72,12 +72,14 @@ class ColumnPool:
 
 @dataclass
 class Outcome:
-    """The best integer solution's columns (None: none), their value, a lower bound, notes."""
+    """The best integer solution's columns (None: none), their value, a lower bound, notes, and the duals that
+    gave the bound (None: no LP solved)."""
 
     chosen: list[Column] | None
     value: float
     bound: float
     notes: list[str]
+    prices: Prices | None = None
 
 
 @dataclass
@@ -141,7 +143,7 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     if converged and best.chosen is not None and best.prices is not None and best.value > best.bound * (1 + 1e-9):
         _close(master, pool, pricer, starts, best, budget, spare, seed, notes)
     notes.append(f"Lagrangian bound {best.bound:.6g}")
-    return Outcome(best.chosen, best.value, best.bound, notes)
+    return Outcome(best.chosen, best.value, best.bound, notes, best.prices)
 
 
 def _generate(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Start], seed: int,

@@ -68,11 +68,12 @@ class Pricer:
         return self.sb.relaxed(start, "energy") + own
 
     def price(self, starts: list[Start], prices: Prices, within: dict[Start, float] | None = None, cap: int = 3,
-              pops: int = 2000, enough: int | None = None) -> Priced:
+              pops: int = 2000, enough: int | None = None, until: Budget | None = None) -> Priced:
         """Each start's least reduced cost and its columns below zero (at most `cap`, most negative first);
         with `within`, every column whose reduced cost is at most the start's figure instead. With `enough`,
         the round stops once it has that many columns and the next one resumes after the last start priced
-        (partial pricing); a start left out keeps its cheap bound."""
+        (partial pricing); a start left out keeps its cheap bound. With `until`, the round stops when it expires
+        (the starts left keep their cheap bound)."""
         out = Priced()
         todo = []
         for s in starts:
@@ -83,7 +84,7 @@ class Pricer:
         at = next((i for i, s in enumerate(todo) if (self.sb.key(s), s) > self._cursor), 0) if enough else 0
         built: tuple[Key, Search, Figures] | None = None
         for s in todo[at:] + todo[:at]:
-            if enough is not None and len(out.columns) >= enough:
+            if (enough is not None and len(out.columns) >= enough) or (until is not None and until.expired()):
                 out.complete = False
                 break
             self._check()

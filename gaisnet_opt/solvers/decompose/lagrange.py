@@ -1,0 +1,80 @@
+"""The whole problem's Lagrangian bound at duals put together from the cells' (docs/model.md §7.4).
+
+L(π) is a lower bound on every plan at any duals with node penalties ≥ 0
+(`Master.bound_of` plus each start's least reduced cost below zero), so the
+cells' best duals, each node's and request's from its own cell, give a bound
+for the whole problem once every start is priced over the whole graph
+(chains across cell borders included). The cells' fine-tuning rows are the
+coupling step's split of one row, so the whole problem's single count dual μ
+is chosen here: with a_s a lower bound on source s's least penalised cost,
+its terms are μ·lo (μ·hi below zero) + Σ_s min(0, a_s − μ), concave in μ and
+at its largest at one of the a_s (the lo cheapest sources' sum where they
+are ≥ 0): the sources are priced once at the cells' largest μ and the best
+μ below it taken.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from gaisnet_opt.bounds.link_graph import LinkGraph
+from gaisnet_opt.bounds.start_bounds import Start, StartBounds
+from gaisnet_opt.budget import Budget
+from gaisnet_opt.solvers.decompose.master import Master, Prices
+from gaisnet_opt.solvers.decompose.pricing import Pricer
+
+POPS = 500
+"""Partial chains one start's search may expand (past it the heap's least estimate bounds its reduced cost)."""
+
+
+@dataclass(frozen=True)
+class Duals:
+    """One cell's best duals by node and request id (plain data, so it crosses processes): penalties > 0 only,
+    and the fine-tuning row's dual (None: the cell has no fine-tuning)."""
+
+    penalty: dict[str, float]
+    request: dict[str, float]
+    count: float | None
+
+    @classmethod
+    def of(cls, prices: Prices, graph: LinkGraph, finetunes: bool) -> Duals:
+        penalty = {graph.ids[v]: float(p) for v, p in enumerate(prices.penalty) if p > 0}
+        return cls(penalty, dict(prices.request), prices.count if finetunes else None)
+
+
+def whole_bound(sb: StartBounds, duals: list[Duals], lo: int, hi: int, budget: Budget) -> tuple[float, bool]:
+    """L at the cells' duals over the whole problem `sb` is built for, and whether every start was searched
+    (False: the budget ran out, and the starts left keep the sweep's bound, still a bound). A request no cell
+    priced takes its sweep bound as its dual (its reduced cost is then ≥ 0 without a search)."""
+    g = sb.graph
+    penalty = np.zeros(len(g.ids))
+    request: dict[str, float] = {}
+    for d in duals:
+        for node, p in d.penalty.items():
+            penalty[g.index[node]] = p
+        request.update(d.request)
+    request = {r: request[r] if r in request else sb.relaxed(("inference", r), "energy") for r in sb.requests}
+    counts = [d.count for d in duals if d.count is not None]
+    top = max(0.0, *counts) if counts else 0.0
+    prices = Prices(penalty, request, top)
+    starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
+    priced = Pricer(sb).price(starts, prices, cap=1, pops=POPS, until=budget)
+    bound = Master(g, sb.requests, lo, hi).bound_of(replace(prices, count=0.0))
+    bound += sum(min(0.0, priced.least[("inference", r)]) for r in sb.requests)
+    return bound + count_term([priced.least[("finetune", s)] + top for s in sb.sources], lo, hi, top), priced.complete
+
+
+def count_term(least: list[float], lo: int, hi: int, top: float) -> float:
+    """max over μ ≤ `top` of μ·lo (μ·hi when μ < 0) + Σ_s min(0, a_s − μ), `least` the a_s (lower bounds,
+    exact below `top`); the function is concave and piecewise linear, so a breakpoint or 0 attains it."""
+    if not least:
+        return 0.0 if lo == 0 else -math.inf
+    a = np.array(least)
+
+    def at(mu: float) -> float:
+        return mu * (lo if mu >= 0 else hi) + float(np.minimum(0.0, a - mu).sum())
+
+    return max(at(mu) for mu in {0.0, top, *(float(x) for x in a[a <= top])})
