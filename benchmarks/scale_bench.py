@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ CACHE = Path("/tmp/gaisnet-scale")
 PREVIOUS = ("local", "cpsat")
 FIXED_K = 10
 THRESHOLDS = (0.05, 0.02, 0.01)
+PSS_EVERY_S = 0.5
+"""How often the case's process tree's proportional set size is sampled (each sample reads /proc)."""
 ALONE_FROM = 10000
 """Cases of this many clients run one at a time, after the others (their cells use both cores)."""
 
@@ -46,6 +49,48 @@ def _scenario(n: int, seed: int):  # type: ignore[no-untyped-def]
     return scenario
 
 
+def _tree_pss_kb(root: int) -> int:
+    """Proportional set size of `root` and every process below it, in kB: shared pages (a forked worker's
+    copy-on-write pages) are counted once over the tree, unlike RSS."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        below = {p for p, pp in parents.items() if pp in tree} - tree
+        tree |= below
+        grew = bool(below)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+class PeakPss(threading.Thread):
+    """Samples `_tree_pss_kb` of this process every `PSS_EVERY_S` until stopped; `peak_mb` is the largest."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb, self.done = 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(PSS_EVERY_S):
+            self.peak_kb = max(self.peak_kb, _tree_pss_kb(os.getpid()))
+
+    @property
+    def peak_mb(self) -> int:
+        return round(max(self.peak_kb, _tree_pss_kb(os.getpid())) / 1024)
+
+
 def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) -> dict:
     """One case in this process, through `solve` (whatever route it takes for `method`): the plan's objective,
     the bound, the gap, the seconds to each gap of `THRESHOLDS` (from the anytime trace), seconds, notes."""
@@ -60,16 +105,20 @@ def run_case(n: int, seed: int, kind: str, k: str, method: str, limit: float) ->
         scenario = with_clusters(scenario, int(k))
     t0 = time.perf_counter()
     objective = Objective(kind=kind)  # type: ignore[arg-type]
+    pss = PeakPss()
+    pss.start()
     try:
         r = solve(scenario, method, objective, params=SolveParams(time_limit_s=limit, seed=seed))  # type: ignore[arg-type]
     except InputError as exc:
         return dict(error="refused: " + " ".join(str(exc).split()))  # one table row
+    finally:
+        pss.done.set()
     notes = [r.status, *r.params.get("decompose_notes", [])]
     out = dict(objective=r.objective, bound=r.bound, gap=r.gap, notes="; ".join(notes),
                phases={p: round(s, 2) for p, s in r.phases.items()}, traced=bool(r.trace),
                time_to={str(g): time_to_gap(r.trace, g) for g in THRESHOLDS})
     out.update(seconds=round(time.perf_counter() - t0, 2), rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-               worker_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
+               worker_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024), pss_mb=pss.peak_mb)
     return out
 
 
@@ -149,7 +198,9 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         f"Load (`uptime` 1/5/15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
         f"after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.", "",
         "Each case is its own process (peak RSS = its ru_maxrss; where the cells ran in a process pool, "
-        "`a + b` is the case's own and its largest worker's, and at most `a + workers·b` were resident at once). `bound` is the decomposition's lower bound, "
+        "`a + b` is the case's own and its largest worker's, which counts pages shared with the case's process in both; "
+        "`PSS MB` is the peak of the proportional set size summed over the case's process and its workers, sampled every "
+        f"{PSS_EVERY_S:g} s, which counts each shared page once: what the case held resident). `bound` is the decomposition's lower bound, "
         "valid for the whole problem (the floor over every start point's exact cheapest cluster, raised by the "
         "threshold search's infeasibility proofs or the column generation's Lagrangian bound). `gap` = "
         "(plan − bound) / plan. Every case is `solve(scenario, method, objective, params=SolveParams(time_limit_s="
@@ -158,12 +209,12 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         "the gap, in seconds from the call's start; `local` and `cpsat` record no trace, so theirs give the run's "
         "end when the final gap is within it (≤, an upper bound). `local` and `cpsat` run with the same limit, "
         "seed 8001 only; their gap is to the decomposition's bound.", "",
-        "| n | seed | objective | clusters | method | plan | bound | gap | ≤5 % (s) | ≤2 % (s) | ≤1 % (s) | s | RSS MB | notes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| n | seed | objective | clusters | method | plan | bound | gap | ≤5 % (s) | ≤2 % (s) | ≤1 % (s) | s | RSS MB | PSS MB | notes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (n, seed, kind, k, method), res in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3], kv[0][1], kv[0][4] != "decompose", kv[0][4])):
         if "error" in res:
-            lines.append(f"| {n} | {seed} | {kind} | {k} | {method} | — | — | — | — | — | — | — | — | {res['error']} |")
+            lines.append(f"| {n} | {seed} | {kind} | {k} | {method} | — | — | — | — | — | — | — | — | — | {res['error']} |")
             continue
         if method != "decompose":
             ref = results.get((n, seed, kind, k, "decompose"), {})
@@ -172,7 +223,7 @@ def _write(results: dict, sizes: list[int], seeds: list[int], args: argparse.Nam
         notes = str(res.get("notes", "")).replace("|", "/")
         lines.append(f"| {n} | {seed} | {kind} | {k} | {method} | {_fmt(res.get('objective'))} | {_fmt(res.get('bound'))} | "
                      f"{_fmt(res.get('gap'), 3)} | {_time_to(res, 0.05)} | {_time_to(res, 0.02)} | {_time_to(res, 0.01)} | "
-                     f"{res.get('seconds')} | {_rss(res)} | {notes} |")
+                     f"{res.get('seconds')} | {_rss(res)} | {res.get('pss_mb', '—')} | {notes} |")
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -14,6 +14,7 @@ process pool here, a Ray or Dask pool across machines.
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import time
@@ -33,6 +34,7 @@ from gaisnet_opt.result import Objective, relative_gap
 from gaisnet_opt.scenario import D2DLink, FinetuneService, Node, Scenario, ServerLink
 from gaisnet_opt.solvers.decompose.decompose import Decomposed, decompose
 from gaisnet_opt.solvers.decompose.incumbent import heuristic_plan
+from gaisnet_opt.solvers.decompose.lagrange import whole_bound
 from gaisnet_opt.solvers.decompose.trace import Trace
 from gaisnet_opt.solvers.service import cluster_range, deadline_of
 
@@ -52,17 +54,20 @@ REPAIR_CAP, REPAIR_POPS = 12, 3000
 REPAIR_RESERVE_S = 1.5
 """Seconds the repair leaves for checking and pricing the join."""
 CELL_OVERHEAD_S = 0.35
-"""A cell's seconds beyond its budget, as the shares plan it: shipping it to a worker and back, building its searches,
-the constructive heuristics (measured 0.33 s per cell at 20,000 clients on 2 cores at load 1, 0.85 s at load 4;
-the cells' common end time `CellJob.until` holds the limit when it is more)."""
+"""A cell's seconds beyond its budget, as the schedule plans it: shipping it to a worker and back, building its
+searches, the constructive heuristics (measured 0.33 s per cell at 20,000 clients on 2 cores at load 1, 0.85 s at
+load 4; the cells' common end time `CellJob.until` holds the limit when it is more)."""
 MIN_CELL_S = 0.5
 """Seconds below which a cell is not solved again (its constructive heuristics alone take about that)."""
 CELL_S = 60.0
 """A cell's seconds when the call has no time limit."""
-REFINE_S = 4.0
-"""Seconds a cell gets at least when energy's leftover time solves it again (`_refine`)."""
-FALLBACK_SHARE = 0.2
-"""Share of a cell's seconds kept for the local-search plan when its decomposition found none."""
+FALLBACK_SHARE = 0.1
+"""Share of a cell's seconds kept for the local-search plan when its decomposition found none (its floor ran out
+of time: the decomposition tries the same heuristics itself otherwise); the constructive heuristics took
+0.12-0.19 s on 200-client cells of 1-2 s at 10,000 clients."""
+BOUND_SHARE = 0.2
+"""Energy: share of the time after the floor kept for the whole problem's Lagrangian bound at the cells' duals
+(`lagrange.whole_bound`); what it does not use goes to the join."""
 
 
 class Executor(Protocol):
@@ -80,8 +85,16 @@ class CellJob:
     seconds: float
     seed: int
     until: float | None = None
-    """Wall-clock time (`time.time()`) by which the cell must be done: a cell that starts late gets what is left,
-    so the call's limit holds whatever the workers' overhead (None: only `seconds`)."""
+    """Wall-clock time (`time.time()`) by which every cell must be done (None: only `seconds`)."""
+    left: float = math.inf
+    """With `until`: the seconds the schedule expects to be left when the cell starts (`schedule`)."""
+
+    def budget_s(self) -> float:
+        """The cell's seconds as it starts: `seconds` when it starts on time, less in proportion when it starts
+        late (the cells before it overran), so the later cells share the loss instead of the last going without."""
+        if self.until is None:
+            return self.seconds
+        return max(0.0, min(self.seconds, self.seconds * (self.until - time.time()) / self.left))
 
 
 def by_cells(scenario: Scenario) -> bool:
@@ -162,7 +175,7 @@ def cell_scenarios(scenario: Scenario, rank: list[str] | None = None) -> list[Sc
 def solve_cell(job: CellJob) -> Decomposed:
     """Decompose one cell within its seconds (run in a worker); when that finds no plan, the local-search plan
     in the seconds kept back (`FALLBACK_SHARE`), so one hard cell does not sink the join."""
-    seconds = job.seconds if job.until is None else max(0.0, min(job.seconds, job.until - time.time()))
+    seconds = job.budget_s()
     budget = Budget(seconds)
     out = decompose(job.scenario, job.objective, budget=Budget(seconds * (1 - FALLBACK_SHARE)), seed=job.seed)
     if out.plan is not None or not _needs_plan(job.scenario):
@@ -220,13 +233,32 @@ def solve_cells(scenario: Scenario, objective: Objective, seconds: float, *, exe
     """Every cell's decomposition through `executor` (default: a pool of `workers` processes), `seconds` each,
     and the joined plan (None when a cell with requests or a share of the fine-tuning found none)."""
     cells = [s for s in cell_scenarios(scenario, rank) if _needs_plan(s)]
-    results = _run(cells, objective, [seconds] * len(cells), executor, workers, seed)
+    results = _run([CellJob(c, objective, seconds, seed) for c in cells], executor, workers)
     return _join(results), results
 
 
-def _run(cells: list[Scenario], objective: Objective, seconds: list[float], executor: Executor | None, workers: int,
-         seed: int, until: float | None = None) -> list[Decomposed]:
-    jobs = [CellJob(s, objective, t, seed, until) for s, t in zip(cells, seconds, strict=True)]
+def schedule(weights: list[int], workers: int, total: float) -> list[tuple[float, float]]:
+    """Each cell's seconds and the seconds left when it starts, for cells run in this order by `workers` at once
+    (each to the first worker free) within `total` seconds: a cell's seconds are its weight times one unit, and
+    the unit is the largest (to 1e-6) at which every cell, `CELL_OVERHEAD_S` each beyond its seconds, ends in
+    time."""
+
+    def plan(unit: float) -> tuple[list[tuple[float, float]], float]:
+        free, out = [0.0] * workers, []
+        for w in weights:
+            t = heapq.heappop(free)
+            out.append((w * unit, total - t))
+            heapq.heappush(free, t + w * unit + CELL_OVERHEAD_S)
+        return out, max(free)
+
+    lo, hi = 0.0, max(0.0, total)
+    while hi - lo > 1e-6 * max(1.0, hi):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if plan(mid)[1] <= total else (lo, mid)
+    return plan(lo)[0]
+
+
+def _run(jobs: list[CellJob], executor: Executor | None, workers: int) -> list[Decomposed]:
     if executor is None:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
             return list(pool.map(solve_cell, jobs))
@@ -240,28 +272,6 @@ def _join(results: list[Decomposed]) -> Plan | None:
     return Plan(clusters=tuple(c for r in results if r.plan is not None for c in r.plan.clusters))
 
 
-def _refine(cells: list[Scenario], results: list[Decomposed], objective: Objective, budget: Budget,
-            executor: Executor | None, workers: int, seed: int) -> None:
-    """Energy is a sum over cells: the time the first wave left goes to the cells with the largest absolute gaps,
-    `REFINE_S` seconds each at least, and a cell's new plan is kept where it is cheaper."""
-    left = budget.left() * (1 - JOIN_S) - STARTUP_S
-    if not math.isfinite(left):
-        return
-    gaps = [(r.objective - r.bound) if r.objective is not None and r.bound is not None else 0.0 for r in results]
-    picked = [i for i in sorted(range(len(cells)), key=lambda i: -gaps[i]) if gaps[i] > 0]
-    picked = picked[: max(0, int(workers * left / 1.05 / (REFINE_S + CELL_OVERHEAD_S)))]
-    if not picked:
-        return
-    waves = math.ceil(len(picked) / workers)
-    seconds = left / 1.05 / waves - CELL_OVERHEAD_S
-    again = _run([cells[i] for i in picked], objective, [seconds] * len(picked), executor, workers, seed,
-                 time.time() + left / 1.05)
-    for i, r in zip(picked, again, strict=True):
-        before = results[i].objective
-        if r.objective is not None and (before is None or r.objective < before):
-            results[i] = r
-
-
 def _weight(cell: Scenario) -> int:
     """A cell's share of the time: `HOST_WEIGHT` when it fine-tunes (its clusters compete for its clients), else 1."""
     return HOST_WEIGHT if cluster_range(cell)[0] else 1
@@ -269,15 +279,18 @@ def _weight(cell: Scenario) -> int:
 
 def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
                        executor: Executor | None = None, workers: int | None = None) -> Decomposed:
-    """The whole problem by cells within `budget`: the floor over the whole problem first (the bound; its source
-    ranking places the fine-tuning clusters), then the cells in the time left but `JOIN_S`, in waves of `workers`
-    (the executor's parallelism; default: the cores), then the join, checked and priced on the whole problem (docs/model.md §7.4)."""
+    """The whole problem by cells within `budget`: the floor over the whole problem first (the first bound; its
+    source ranking places the fine-tuning clusters), then the cells by `schedule` (`workers`: the executor's
+    parallelism; default: the cores) in the time left but `JOIN_S` (and, energy, `BOUND_SHARE` for the whole
+    problem's Lagrangian bound at the cells' duals), then the join, checked and priced on the whole problem
+    (docs/model.md §7.4)."""
     deadline = deadline_of(scenario, objective)
     trace = Trace(budget)
+    lo, hi = cluster_range(scenario)
     try:
         with budget.phase("floor"):
             sb = StartBounds(scenario, deadline, budget, energy=objective.kind != "latency")
-            low = floors(scenario, cluster_range(scenario)[0], budget, sb)
+            low = floors(scenario, lo, budget, sb)
             rank = _ranked(sb, objective)
     except OutOfTime:
         return Decomposed(None, None, None, None, dict(budget.phases), ("the floor ran out of time",))
@@ -288,24 +301,29 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
     workers = workers or os.cpu_count() or 1
     with budget.phase("cells"):
         cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=lambda c: -_weight(c))
-        weights = [_weight(c) for c in cells]  # the heaviest first, so the last wave is light
-        left = budget.left() * (1 - JOIN_S) - STARTUP_S if math.isfinite(budget.left()) else CELL_S * len(cells)
-        spare = (CELL_OVERHEAD_S + 0.1) * len(cells)  # what each cell takes beyond its seconds, and its margin
-        unit = max(0.0, (workers * left / 1.05 - spare) / (sum(weights) + max(weights, default=1) * workers))
-        until = time.time() + left / 1.05 if math.isfinite(left) else None
-        results = _run(cells, objective, [w * unit for w in weights], executor, workers, seed, until)
+        weights = [_weight(c) for c in cells]  # the heaviest first, so the last cells are light
+        left = budget.left() * (1 - JOIN_S - (BOUND_SHARE if objective.kind == "energy" else 0.0)) - STARTUP_S
+        if math.isfinite(left):
+            until = time.time() + left / 1.05
+            jobs = [CellJob(c, objective, seconds, seed, until, at) for c, (seconds, at)
+                    in zip(cells, schedule(weights, workers, left / 1.05), strict=True)]
+        else:
+            jobs = [CellJob(c, objective, CELL_S * w, seed) for c, w in zip(cells, weights, strict=True)]
+        results = _run(jobs, executor, workers)
         failed = [i for i, r in enumerate(results) if r.plan is None]
         for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
             seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
             if seconds < MIN_CELL_S:
                 break
             results[i] = solve_cell(CellJob(cells[i], objective, seconds, seed))
-        if objective.kind == "energy" and not failed:
-            _refine(cells, results, objective, budget, executor, workers, seed)
         plan = _join(results)
-    notes = [f"{len(cells)} cells of {unit:.3g} s each ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} that "
-             f"fine-tune) in waves of {workers}; {len(failed)} without a plan at first; {sum(r.plan is None for r in results)} "
-             "without a plan"]
+    unit = jobs[-1].seconds / weights[-1] if jobs else 0.0
+    notes = [f"{len(cells)} cells of {unit:.3g} s each as planned ({HOST_WEIGHT}x for the {sum(w > 1 for w in weights)} "
+             f"that fine-tune), {workers} at a time; {len(failed)} without a plan at first; "
+             f"{sum(r.plan is None for r in results)} without a plan"]
+    if objective.kind == "energy" and plan is not None:
+        bound = _whole_bound(sb, results, lo, hi, budget, bound, notes)
+        trace.lower(bound)
     if plan is None:
         return Decomposed(None, None, bound, None, dict(budget.phases), (*notes, "a cell found no plan"),
                           tuple(trace.points))
@@ -321,3 +339,16 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
     trace.plan(value)
     return Decomposed(plan, value, bound, relative_gap(value, bound), dict(budget.phases), tuple(notes),
                       tuple(trace.points))
+
+
+def _whole_bound(sb: StartBounds, results: list[Decomposed], lo: int, hi: int, budget: Budget, floor: float | None,
+                 notes: list[str]) -> float:
+    """The larger of the floor and the whole problem's Lagrangian bound at the cells' duals, priced until
+    `JOIN_S` of the budget is left (a cell without duals leaves its requests at their sweep bound)."""
+    duals = [r.duals for r in results if r.duals is not None]
+    with budget.phase("bound"):
+        until = Budget(max(0.0, budget.left() - JOIN_S * budget.limit_s), budget.clock) if budget.limit_s else Budget(None)
+        value, complete = whole_bound(sb, duals, lo, hi, until)
+    notes.append(f"Lagrangian bound at {len(duals)} of {len(results)} cells' duals over the whole problem {value:.6g}"
+                 f"{'' if complete else ' (the time ran out: starts left at their sweep bound)'}")
+    return max(value, floor if floor is not None else -math.inf)

@@ -83,7 +83,8 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes, trace)
     if out.prices is not None:
         result = replace(result, duals=Duals.of(out.prices, sb.graph, lo > 0))
-    if result.gap is None or result.gap > rel_gap:  # a heuristic plan may beat the master's (or stand in for none)
+    first = budget.phases.get("heuristic", 0.0)  # its constructive heuristics cannot stop midway
+    if (result.gap is None or result.gap > rel_gap) and budget.left() > first:  # it may beat the master's plan
         with budget.phase("heuristic"):
             plan = heuristic_plan(scenario, objective, min(FALLBACK_S, budget.left()), seed)
         value = _value(scenario, objective, deadline, plan)

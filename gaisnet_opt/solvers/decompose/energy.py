@@ -44,6 +44,9 @@ MILP_SHARE = 0.15
 SPARE_S = 0.5
 """Seconds left at the end for the caller's own fallback heuristic, besides as long as the first plan took
 (`decompose` runs the constructive heuristics again when the gap is open, and they cannot stop midway)."""
+SPARE_FROM_S = 10.0
+"""Budgets below which nothing is kept for the fallback (`decompose` skips it when too little is left): a cell's
+second or two is worth more to column generation than to a second local search."""
 PRICE_POPS = 500
 """Partial chains one pricing search may expand; past it the heap's least estimate bounds the reduced cost."""
 ENOUGH = 50
@@ -123,7 +126,7 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
         t0 = budget.elapsed()
         seconds = min(LOCAL_S, LOCAL_SHARE * budget.left(), LOCAL_PER_NODE_S * len(sb.graph.ids))
         plan = heuristic_plan(sb.scenario, Objective(kind="energy", deadline_s=sb.deadline_s), seconds, seed)
-        spare = SPARE_S + budget.elapsed() - t0
+        spare = SPARE_S + budget.elapsed() - t0 if budget.limit_s is None or budget.limit_s >= SPARE_FROM_S else 0.0
     first = _columns(sb, plan) if plan is not None else None
     if first is not None:
         for c in first:

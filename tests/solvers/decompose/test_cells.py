@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from gaisnet_opt import SolveParams, solve
 from gaisnet_opt.bounds.floor import floor_value, floors
-from gaisnet_opt.budget import Budget
 from gaisnet_opt.checker import check
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
@@ -110,16 +109,26 @@ def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
     assert not check(scenario, repaired)
 
 
+@settings(max_examples=50, deadline=None)
+@given(weights=st.lists(st.sampled_from([1, 3]), min_size=1, max_size=40), workers=st.integers(1, 4),
+       total=st.floats(1.0, 100.0))
+def test_the_schedule_ends_in_time_and_gives_each_cell_its_weights_part(weights, workers, total):
+    weights = sorted(weights, reverse=True)
+    plan = cells_module.schedule(weights, workers, total)
+    overhead = cells_module.CELL_OVERHEAD_S
+    free = [0.0] * workers  # the cells run as planned, each to the first worker free
+    for (seconds, left), w in zip(plan, weights, strict=True):
+        start = min(free)
+        assert left == pytest.approx(total - start) and seconds == pytest.approx(w * plan[0][0] / weights[0])
+        free[free.index(start)] = start + seconds + overhead
+    if plan[0][0] > 0:  # a unit that fits (none does when the overheads alone take longer)
+        assert max(free) <= total * (1 + 1e-9)
+        assert cells_module.schedule(weights, workers, total * 0.999)[0][0] <= plan[0][0]
 
-def test_energy_spends_the_time_left_on_the_widest_gaps_and_keeps_only_cheaper_plans():
-    scenario = with_clusters(_city(160, 7), 3)
-    energy = Objective(kind="energy")
-    cells = [c for c in cell_scenarios(scenario) if c.requesters or cluster_range(c)[0]]
-    first = [solve_cell(CellJob(c, energy, 5.0, 0)) for c in cells]
-    assert all(r.plan is not None for r in first)
-    # the first cell as if its first wave had left a wide gap, the second as if it had found a plan cheaper
-    # than its decomposition can: the one is solved again and improved, the other keeps what it had
-    results = [replace(first[0], objective=first[0].objective * 10), replace(first[1], objective=0.0), *first[2:]]
-    cells_module._refine(cells, results, energy, Budget(20.0), MapOnly(), 1, 0)
-    assert results[0].objective == pytest.approx(first[0].objective, rel=1e-9)
-    assert results[1].objective == 0.0
+
+def test_a_cell_that_starts_late_gets_its_part_of_what_is_left_not_its_plan():
+    job = CellJob(_city(160, 7), Objective(kind="energy"), 4.0, 0, time.time() + 5.0, 10.0)  # 5 s late
+    assert 4.0 * 4.9 / 10.0 < job.budget_s() <= 4.0 * 5.0 / 10.0
+    assert replace(job, until=time.time() + 20.0).budget_s() == 4.0  # early: no more than planned
+    assert replace(job, until=time.time() - 1.0).budget_s() == 0.0
+    assert replace(job, until=None).budget_s() == 4.0
