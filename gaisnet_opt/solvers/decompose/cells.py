@@ -90,11 +90,13 @@ class CellJob:
     """With `until`: the seconds the schedule expects to be left when the cell starts (`schedule`)."""
 
     def budget_s(self) -> float:
-        """The cell's seconds as it starts: `seconds` when it starts on time, less in proportion when it starts
-        late (the cells before it overran), so the later cells share the loss instead of the last going without."""
+        """The cell's seconds as it starts: `seconds` when it starts on time, scaled by the time actually left over
+        the time planned to be left otherwise, so the later cells share what the earlier ones overran (none goes
+        without) or left (a cell done early gives its time on), never past `until`."""
         if self.until is None:
             return self.seconds
-        return max(0.0, min(self.seconds, self.seconds * (self.until - time.time()) / self.left))
+        left = self.until - time.time()
+        return max(0.0, min(self.seconds * left / self.left, left - CELL_OVERHEAD_S))
 
 
 def by_cells(scenario: Scenario) -> bool:

@@ -126,9 +126,10 @@ def test_the_schedule_ends_in_time_and_gives_each_cell_its_weights_part(weights,
         assert cells_module.schedule(weights, workers, total * 0.999)[0][0] <= plan[0][0]
 
 
-def test_a_cell_that_starts_late_gets_its_part_of_what_is_left_not_its_plan():
+def test_a_cell_that_starts_late_or_early_gets_its_part_of_what_is_left_not_its_plan():
     job = CellJob(_city(160, 7), Objective(kind="energy"), 4.0, 0, time.time() + 5.0, 10.0)  # 5 s late
     assert 4.0 * 4.9 / 10.0 < job.budget_s() <= 4.0 * 5.0 / 10.0
-    assert replace(job, until=time.time() + 20.0).budget_s() == 4.0  # early: no more than planned
+    assert 4.0 * 1.99 < replace(job, until=time.time() + 20.0).budget_s() <= 4.0 * 2  # early: what was left
+    assert replace(job, left=0.1).budget_s() <= 5.0 - cells_module.CELL_OVERHEAD_S  # never past `until`
     assert replace(job, until=time.time() - 1.0).budget_s() == 0.0
     assert replace(job, until=None).budget_s() == 4.0
