@@ -109,6 +109,7 @@ class Search:
 
     def __post_init__(self) -> None:
         self.last_floor = math.inf
+        self.last_pops = 0
         self.h_lat = self.h if self.objective == "latency" else self.h_latency if self.h_latency is not None else np.zeros_like(self.h)
         self.it = iterations(self.graph.scenario, self.fig.kind)
         self.seg_s = self.it * self.fig.seg.iter_s
@@ -147,15 +148,18 @@ class Search:
         return self._ret[start]
 
     def chains(self, start: int, limit: float = math.inf, cap: int = 1, penalty: np.ndarray | None = None,
-               edges: bool = True, pops: int | None = None) -> list[Chain]:
+               edges: bool = True, pops: int | None = None, dominance: bool = False) -> list[Chain]:
         """The start's cheapest complete chains, cheapest first: at most `cap`, none above `limit`
         (`edges`: whether an edge server may join the chain). With `pops`, the search stops after that many
-        partial chains; `last_floor` then bounds from below every chain it did not return."""
+        partial chains expanded; `last_floor` then bounds from below every chain it did not return, and
+        `last_pops` counts the expansions either way. With `dominance` (for `cap` 1: it drops chains that
+        are not the cheapest), a partial chain is not expanded when one already expanded is `dominates` it."""
         pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
         heap: list[tuple[float, int, bool, Partial]] = []
         tick = itertools.count()
         kept: list[float] = []  # the cap smallest complete values pushed, negated (a max-heap)
         found: list[Chain] = []
+        labels: dict[tuple[frozenset[int], int, int, int], list[tuple[float, ...]]] = {}
 
         def bound() -> float:
             return min(limit, -kept[0]) if len(kept) >= cap else limit
@@ -184,11 +188,42 @@ class Search:
                 if len(found) >= cap:
                     break
                 continue
+            if dominance and self.dominated(p, labels):
+                continue
             self.expand(start, p, pen, push, bound(), edges)
             expanded += 1
             if self.budget is not None and expanded % CHECK_EVERY == 0:
                 self.budget.check()
+        self.last_pops = expanded
         return found
+
+    def label(self, p: Partial) -> tuple[float, ...]:
+        """What of `p` its extensions' values and the deadline test read, each non-decreasing in every entry:
+        latency's additive seconds, delivery and upload maxima and penalties; energy's joules and penalties
+        (and the latency figures under a deadline)."""
+        if self.objective == "latency":
+            return p.secs, p.dl, p.ul, p.pen
+        if self.deadline_s is None:
+            return p.joules, p.pen
+        return p.joules, p.pen, p.secs, p.dl, p.ul
+
+    def dominated(self, p: Partial, labels: dict[tuple[frozenset[int], int, int, int], list[tuple[float, ...]]]) -> bool:
+        """Whether a partial chain already expanded dominates `p` (else `p`'s label is recorded as expanded).
+
+        Two partials with the same node set, last node, last unit and server have the same extensions: the
+        next hop, range, server links, the inference result's way home and the deadline test depend on
+        nothing else. Each extension adds the same terms to both, through sums and maxima (monotone in
+        floating point too), so if every `label` entry of the expanded one q is at most p's, each extension
+        of q is no dearer than p's and stays within every cut p's would pass: a cheapest chain through p has
+        a twin through q, no dearer, whose extensions q's expansion pushed (docs/model.md §7.3). The twin may
+        be dominated in turn, by a partial expanded earlier still, so the chain of twins ends."""
+        key = (frozenset(x[0] for x in p.path), p.path[-1][0], p.path[-1][2], p.server)
+        mine = self.label(p)
+        seen = labels.setdefault(key, [])
+        if any(all(a <= b for a, b in zip(q, mine, strict=True)) for q in seen):
+            return True
+        seen.append(mine)
+        return False
 
     def first_members(self, starts: np.ndarray) -> FirstMembers:
         """Every start's possible first members `[start, server, last unit]` (the heap's first entries)."""

@@ -5,10 +5,13 @@ start clusters, each no cheaper than its start point's cheapest cluster, and
 at most the edge servers' slots of them use one. Only disjointness between
 clusters is relaxed, so a plan that meets the floor is optimal for the whole
 problem (docs/model.md §7.1); stated as rows it also lifts the models' LP
-bound. Each start's figure is the exact chain search's (`start_bounds`),
-which is never below the previous Pareto-sweep relaxation: a request's
-search runs for every request, a source's only while it can be among the
-`min_clusters` cheapest (the others keep the sweep's bound, still a bound).
+bound. Each start's figure is the chain search's (`StartBounds.lower`),
+exact unless it runs past `start_bounds.FLOOR_POPS` expansions (many
+identical devices tie), then the least estimate left on its heap, a bound
+on every chain it did not reach; exact, it is never below the previous
+Pareto-sweep relaxation. A request's search runs for every request, a source's only
+while it can be among the `min_clusters` cheapest (the others keep the
+sweep's bound, still a bound).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def floors(scenario: Scenario, min_clusters: int, budget: Budget | None = None,
     for r in sb.requests if sb.energy else ():
         _check(budget)
         start: Start = ("inference", r)
-        energy += sb.value(start, "energy") if len(sb.requests) <= REQUEST_SEARCHES else sb.relaxed(start, "energy")
+        energy += sb.lower(start, "energy").value if len(sb.requests) <= REQUEST_SEARCHES else sb.relaxed(start, "energy")
     if min_clusters:
         bounds += [("finetune", w, wo) for w, wo in _sources(sb, "latency", min_clusters, budget)]
     if min_clusters and sb.energy:
@@ -63,14 +66,14 @@ def _check(budget: Budget | None) -> None:
 
 
 def _both(sb: StartBounds, start: Start, objective: str) -> tuple[float, float]:
-    """The exact latency bound with an edge server allowed in the chain and without (searched only if they
-    differ); the energy bound twice (slots do not enter the energy floor)."""
-    chain = sb.best(start, objective)
-    if chain is None:
-        return math.inf, math.inf
-    if objective == "energy" or not sb.uses_edge(chain):
-        return chain.value, chain.value
-    return chain.value, sb.value(start, objective, edges=False)
+    """The latency bound with an edge server allowed in the chain and without (searched only if the cheapest
+    chain found uses one); the energy bound twice (slots do not enter the energy floor). A search cut at
+    `StartBounds.floor_pops` gives its heap's least estimate for both: the cheapest chain without an edge server
+    is no cheaper than the cheapest with one allowed, and that is no cheaper than the estimate."""
+    low = sb.lower(start, objective)
+    if low.chain is None or objective == "energy" or not sb.uses_edge(low.chain):
+        return low.value, low.value
+    return low.value, max(low.value, sb.lower(start, objective, edges=False).value)
 
 
 def _requests(sb: StartBounds, budget: Budget | None) -> list[tuple[float, float]]:

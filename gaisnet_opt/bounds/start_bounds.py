@@ -8,7 +8,9 @@ count. `relaxed` is the sweep's bound (no search), computed for a whole group
 of starts at once; `best` is the search's exact optimum under the exact
 models' edge-server rule (docs/model.md §7.1), with no other requester in the
 chain: every request is served by its own cluster and a client joins at most
-one, so no plan has one there.
+one, so no plan has one there. `lower` is what the floor reads: the same
+search with dominance between partial chains, capped at `floor_pops`
+expansions, a lower bound either way and the optimum when it ends in time.
 
 A request's estimate is not swept at its own sample count: requests bring
 dozens of them and each sweep crosses every link of the city. Sweeps run at
@@ -41,6 +43,22 @@ SearchKey = tuple[ClusterKind, int, bool, str]
 OBJECTIVES = ("latency", "energy")
 SHADE = 1e-9
 """Relative shading of interpolated estimates: rounding (sums of a few dozen terms, 1e-15 relative) stays below."""
+FLOOR_POPS = 2000
+"""Expansions each of `lower`'s searches may take (docs/model.md §7.3). Measured with dominance, uncapped: at most
+1,476 per search on the floors of compare_bench's instances but one, and 201 on joint_bench's and scale_bench's
+at 500 and 2,000 clients, so none of those floors moves. The one left, compare_bench's dense/homogeneous/
+aggregator regime at 15 clients, seed 2 (identical phones), has a search of 7,508 (182,240 without dominance,
+15 s): cut here, that floor takes 2,315 expansions in all, its latency the same, its energy 0.025 % lower."""
+
+
+@dataclass(frozen=True)
+class Lower:
+    """A lower bound on every cluster from one start point (infinite: none fits) and whether it is the optimum;
+    `chain` is that optimum (None when none fits or the search was cut)."""
+
+    value: float
+    exact: bool
+    chain: Chain | None
 
 
 def band(samples: int, batch: int) -> tuple[int, int]:
@@ -106,6 +124,11 @@ class StartBounds:
     _finetune_fig: Figures | None = None
     _finetune_h: dict[str, np.ndarray] | None = None
     _best: dict[tuple[Start, str, bool], Chain | None] = field(default_factory=dict)
+    floor_pops: int | None = FLOOR_POPS
+    """Expansions each of `lower`'s searches may take (None: no cap, the search is exact)."""
+    expanded: int = 0
+    """Expansions `lower`'s searches took so far."""
+    _lower: dict[tuple[Start, str, bool], Lower] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = LinkGraph.of(self.scenario)
@@ -258,6 +281,22 @@ class StartBounds:
             found = self.search(start, objective).chains(self.graph.index[start[1]], edges=edges)
             self._best[key] = found[0] if found else None
         return self._best[key]
+
+    def lower(self, start: Start, objective: str, edges: bool = True) -> Lower:
+        """A lower bound on any cluster from `start` (`edges`: may an edge server join it) by the search capped
+        at `floor_pops` expansions, with dominance between partial chains (`Search.dominated`, exact): the
+        optimum when the search ends within the cap, else the least estimate left on its heap
+        (`Search.last_floor`), no more than any chain it did not reach (docs/model.md §7.3)."""
+        key = (start, objective, edges)
+        if key not in self._lower:
+            search = self.search(start, objective)
+            found = search.chains(self.graph.index[start[1]], edges=edges, pops=self.floor_pops, dominance=True)
+            self.expanded += search.last_pops
+            if found:
+                self._lower[key] = Lower(found[0].value, True, found[0])
+            else:  # infinite: the heap ran dry, no cluster fits
+                self._lower[key] = Lower(search.last_floor, math.isinf(search.last_floor), None)
+        return self._lower[key]
 
     def value(self, start: Start, objective: str, edges: bool = True) -> float:
         """`best`'s value, infinite when no cluster fits."""
