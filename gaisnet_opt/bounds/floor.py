@@ -9,9 +9,10 @@ bound. Each start's figure is the chain search's (`StartBounds.lower`),
 exact unless it runs past `start_bounds.FLOOR_POPS` expansions (many
 identical devices tie), then the least estimate left on its heap, a bound
 on every chain it did not reach; exact, it is never below the previous
-Pareto-sweep relaxation. A request's search runs for every request, a source's only
-while it can be among the `min_clusters` cheapest (the others keep the
-sweep's bound, still a bound).
+Pareto-sweep relaxation. A request's latency search runs only while its
+sweep bound exceeds the largest exact value so far (below, it cannot raise
+the bottleneck), a source's only while it can be among the `min_clusters`
+cheapest; the others keep the sweep's bound, still a bound.
 """
 
 from __future__ import annotations
