@@ -41,10 +41,13 @@ from gaisnet_opt.solvers.service import cluster_range, deadline_of
 CELLS_FROM = 5000
 """Clients from which `solve(method="decompose")` goes by cells (with at least two edge servers): below, the whole
 problem's decomposition fits the time limit; at 10,000 clients it does not (docs/model.md §7.4)."""
-JOIN_S = 0.08
-"""Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients)."""
-HOST_WEIGHT = 3
-"""Time a cell that fine-tunes gets, in units of a cell that only serves requests."""
+JOIN_S = {"latency": 0.08, "energy": 0.03}
+"""Share of the call's time kept for joining, checking and pricing the plan (a few seconds at 10,000 clients),
+latency's also for the border repair (energy's join and check took 0.1 s at 10,000 clients)."""
+HOST_WEIGHT = 5
+"""Time a cell that fine-tunes gets, in units of a cell that only serves requests (energy at 10,000 clients, seed
+8001, K = 10: column generation converged in 3.3 s in a 199-client cell with 3 fine-tuning clusters and 18
+requests, in 0.34 s in a 191-client cell with 13 requests and no fine-tuning)."""
 STARTUP_S = 2.0
 """Seconds kept for starting the workers (a process each, importing the solver)."""
 REPAIRS = 50
@@ -283,7 +286,7 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
                        executor: Executor | None = None, workers: int | None = None) -> Decomposed:
     """The whole problem by cells within `budget`: the floor over the whole problem first (the first bound; its
     source ranking places the fine-tuning clusters), then the cells by `schedule` (`workers`: the executor's
-    parallelism; default: the cores) in the time left but `JOIN_S` (and, energy, `BOUND_SHARE` for the whole
+    parallelism; default: the cores) in the time left but `JOIN_S` of it (and, energy, `BOUND_SHARE` for the whole
     problem's Lagrangian bound at the cells' duals), then the join, checked and priced on the whole problem
     (docs/model.md §7.4)."""
     deadline = deadline_of(scenario, objective)
@@ -302,9 +305,11 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         trace.lower(bound)
     workers = workers or os.cpu_count() or 1
     with budget.phase("cells"):
-        cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=lambda c: -_weight(c))
-        weights = [_weight(c) for c in cells]  # the heaviest first, so the last cells are light
-        left = budget.left() * (1 - JOIN_S - (BOUND_SHARE if objective.kind == "energy" else 0.0)) - STARTUP_S
+        # the light ones first: the time they leave when done early goes on to the heavy ones (`CellJob.budget_s`)
+        cells = sorted((s for s in cell_scenarios(scenario, rank) if _needs_plan(s)), key=_weight)
+        weights = [_weight(c) for c in cells]
+        join = JOIN_S[objective.kind]
+        left = budget.left() * (1 - join - (BOUND_SHARE if objective.kind == "energy" else 0.0)) - STARTUP_S
         if math.isfinite(left):
             until = time.time() + left / 1.05
             jobs = [CellJob(c, objective, seconds, seed, until, at) for c, (seconds, at)
@@ -314,7 +319,7 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         results = _run(jobs, executor, workers)
         failed = [i for i, r in enumerate(results) if r.plan is None]
         for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
-            seconds = (budget.left() * (1 - JOIN_S) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
+            seconds = (budget.left() * (1 - join) - 0.1) / (len(failed) - j) if math.isfinite(budget.left()) else CELL_S
             if seconds < MIN_CELL_S:
                 break
             results[i] = solve_cell(CellJob(cells[i], objective, seconds, seed))
@@ -349,7 +354,7 @@ def _whole_bound(sb: StartBounds, results: list[Decomposed], lo: int, hi: int, b
     `JOIN_S` of the budget is left (a cell without duals leaves its requests at their sweep bound)."""
     duals = [r.duals for r in results if r.duals is not None]
     with budget.phase("bound"):
-        until = Budget(max(0.0, budget.left() - JOIN_S * budget.limit_s), budget.clock) if budget.limit_s else Budget(None)
+        until = Budget(max(0.0, budget.left() - JOIN_S["energy"] * budget.limit_s), budget.clock) if budget.limit_s else Budget(None)
         value, complete = whole_bound(sb, duals, lo, hi, until)
     notes.append(f"Lagrangian bound at {len(duals)} of {len(results)} cells' duals over the whole problem {value:.6g}"
                  f"{'' if complete else ' (the time ran out: starts left at their sweep bound)'}")
