@@ -438,11 +438,27 @@ def hop_arrays(scenario: Scenario, kind: ClusterKind, samples: int, src: np.ndar
     fwd_bytes = samples * (np.array([u.out_bytes for u in units]) + (LABEL_BYTES if finetune else 0.0))
     bwd_bytes = samples * np.array([u.grad_bytes for u in units]) if finetune else np.zeros(len(units))
     fwd_s = _transfer_array(fwd_bytes[None, :], fwd_rate[:, None])
-    bwd_s = _transfer_array(bwd_bytes[None, :], bwd_rate[:, None])
-    power = np.array([v.tx_power_w for v in scenario.nodes])
+    src_w, dst_w = _powers(scenario, src, dst)
     it = iterations(scenario, kind)
+    if not np.any(bwd_bytes > 0):  # nothing comes back (inference): the backward terms are zeros, x + 0.0 == x
+        with np.errstate(invalid="ignore"):
+            energy = it * np.where(fwd_s == 0, 0.0, fwd_s * src_w[:, None])
+        return HopArrays(src, dst, fwd_s, np.where(np.isfinite(fwd_s), energy, math.inf))
+    bwd_s = _transfer_array(bwd_bytes[None, :], bwd_rate[:, None])
     with np.errstate(invalid="ignore"):
-        energy = it * (np.where(fwd_s == 0, 0.0, fwd_s * power[src][:, None])
-                       + np.where(bwd_s == 0, 0.0, bwd_s * power[dst][:, None]))
+        energy = it * (np.where(fwd_s == 0, 0.0, fwd_s * src_w[:, None])
+                       + np.where(bwd_s == 0, 0.0, bwd_s * dst_w[:, None]))
     t = fwd_s + bwd_s
     return HopArrays(src, dst, t, np.where(np.isfinite(t), energy, math.inf))
+
+
+def _powers(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The transmit watts of the nodes `src` and `dst` (indices): read node by node for a few links (one node's
+    out-links, as the chain search asks), through one array of every node's for many; the same numbers."""
+    nodes = scenario.nodes
+    if 2 * len(src) >= len(nodes):
+        power = np.array([v.tx_power_w for v in nodes])
+        return power[src], power[dst]
+    src_w = np.fromiter((nodes[i].tx_power_w for i in src.tolist()), float, len(src))
+    dst_w = np.fromiter((nodes[i].tx_power_w for i in dst.tolist()), float, len(dst))
+    return src_w, dst_w

@@ -116,6 +116,9 @@ class Search:
         self.n = self.seg_s.shape[1]
         self.server_node = [self.graph.index[s] if s is not None else -1 for s in self.graph.servers]
         self.slots = np.array([v.slots for v in self.graph.scenario.nodes])
+        self._links: dict[int, tuple[np.ndarray, np.ndarray, dict[int, tuple[int, ...]]]] = {}
+        self._hops: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._back: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def out_hops(self, u: int) -> tuple[np.ndarray, np.ndarray]:
         """Round seconds and joules `[link, unit]` of u's out-links (in `indptr` order), computed once."""
@@ -258,10 +261,13 @@ class Search:
         """Offer the start's first members (every server and last unit) to `push`: the search's first step, public
         so that variants of the loop in `chains` (`solvers/decompose/minimal.py`) reuse the steps."""
         f = self.first_members(np.array([start]))
-        for k, l in zip(*np.nonzero(f.usable[0]), strict=True):
-            p = Partial(float(f.secs[0, 0, l]), float(f.dl[0, k, l]), float(f.ul[0, k, l]), float(f.joules[0, k, l]),
-                         float(pen[start]), int(k), ((start, 0, int(l)),))
-            self._offer(p, int(l) == self.n - 1, push)
+        ks, ls = np.nonzero(f.usable[0])
+        if not len(ks):
+            return
+        secs, dl, ul, joules = f.secs[0, 0, ls], f.dl[0, ks, ls], f.ul[0, ks, ls], f.joules[0, ks, ls]
+        self._push_all(secs, dl, ul, joules, np.full(len(ks), float(pen[start])), self.h[start, ls],
+                       self.h_lat[start, ls], ls == self.n - 1, push,
+                       lambda i: (int(ks[i]), ((start, 0, int(ls[i])),)))
 
     def _offer(self, p: Partial, done: bool, push: Push) -> None:
         end, last = p.path[-1][0], p.path[-1][2]
@@ -270,42 +276,105 @@ class Search:
             return
         push(self.value(p) + (0.0 if done else float(self.h[end, last])), done, p)
 
+    def _push_all(self, secs: np.ndarray, dl: np.ndarray, ul: np.ndarray, joules: np.ndarray, pens: np.ndarray,
+                  rest: np.ndarray, rest_lat: np.ndarray, done: np.ndarray, push: Push,
+                  tail: Callable[[int], tuple[int, tuple[Range, ...]]]) -> None:
+        """`_offer` for many new chains at once (flat arrays: their figures, the estimates of their rests, whether
+        each is complete; `tail(i)` gives chain i's server and path): the same keys and deadline test, the same
+        numbers (a complete chain's rest is 0)."""
+        rest = np.where(done, 0.0, rest)
+        lat = secs + dl + ul
+        if self.deadline_s is not None:
+            keep = lat + np.where(done, 0.0, rest_lat) <= self.deadline_s
+            if not keep.all():
+                idx = np.flatnonzero(keep)
+                secs, dl, ul, joules, pens, rest, done, lat = (x[idx] for x in (secs, dl, ul, joules, pens, rest,
+                                                                                  done, lat))
+                tail = (lambda t, ix: lambda i: t(int(ix[i])))(tail, idx)
+        key = ((lat if self.objective == "latency" else joules) + pens) + rest
+        for i, (f, d, a, b, c, e, pe) in enumerate(zip(key.tolist(), done.tolist(), secs.tolist(), dl.tolist(),
+                                                       ul.tolist(), joules.tolist(), pens.tolist(), strict=True)):
+            k, path = tail(i)
+            push(f, d, Partial(a, b, c, e, pe, k, path))
 
     def expand(self, start: int, p: Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
         """Offer every one-hop extension of `p` (a neighbour and its unit range) estimated within `cut`."""
-        g, fig, n = self.graph, self.fig, self.n
+        fig, n = self.fig, self.n
         u, l, k = p.path[-1][0], p.path[-1][2], p.server
-        links = np.arange(g.indptr[u], g.indptr[u + 1])
-        v = g.dst[links]
-        hop_s, hop_j = self.out_hops(u)
-        seen = np.array([x[0] for x in p.path])
-        ok = np.isfinite(hop_s[:, l]) & ~np.isin(v, seen)
-        ok &= ~g.is_edge[v] | ((v == self.server_node[k]) & (self.slots[v] > 0) & edges)
-        if self.barred is not None:
-            ok &= ~self.barred[v]
-        v, hop_s, hop_j = v[ok], hop_s[ok, l], hop_j[ok, l]
-        if not len(v):
+        v, free, row = self.out_links(u)
+        ok = free.copy()
+        server = self.server_node[k]
+        if edges and server >= 0 and self.slots[server] > 0 and not self._barred(server):
+            for i in row.get(server, ()):  # the chain's own edge server may join it
+                ok[i] = True
+        for x, _, _ in p.path:  # distinct nodes
+            for i in row.get(x, ()):
+                ok[i] = False
+        sel = np.flatnonzero(ok)
+        if not len(sel):
             return
-        j = l + 1
+        v, j = v[sel], l + 1
+        usable = fig.usable(k, v, j)
+        if not usable.any():  # most often: no neighbour has links with the chain's server (the estimate ignores it)
+            return
+        hop_s, hop_j, finite = self.out_figures(u)  # only now: many nodes are expanded into such dead ends only
+        hop_s, hop_j = hop_s[sel, l], hop_j[sel, l]
+        if not (fin := finite[sel, l]).all():
+            v, hop_s, hop_j, usable = v[fin], hop_s[fin], hop_j[fin], usable[fin]
+            if not usable.any():
+                return
+        delivery, upload, link_j = fig.server_terms(k, v, j)
         secs = p.secs + hop_s[:, None] + self.seg_s[v, j, j:]
-        dl = np.maximum(p.dl, fig.links.delivery_s(k, v, j))
-        ul = np.maximum(p.ul, fig.links.upload_s(k, v, j))
+        dl = np.maximum(p.dl, delivery)
+        ul = np.maximum(p.ul, upload)
         with np.errstate(invalid="ignore"):
-            joules = p.joules + hop_j[:, None] + fig.energy_j(k, v, j)
+            joules = p.joules + hop_j[:, None] + (fig.seg.compute_j[v, j, j:] + link_j)
         pens = p.pen + pen[v][:, None]
-        ret_s, ret_j = np.zeros(len(v)), np.zeros(len(v))
         if fig.kind == "inference":
-            back = self.returns(start)
-            ret_s = np.array([back.get(int(x), (math.inf, math.inf))[0] for x in v])
-            ret_j = np.array([back.get(int(x), (math.inf, math.inf))[1] for x in v])
-        secs[:, -1] += ret_s
-        joules[:, -1] += ret_j
-        est = (secs + dl + ul if self.objective == "latency" else joules) + pens + self.h[v, j:]
-        good = fig.usable(k, v, j) & (est <= cut)
-        for a, b in zip(*np.nonzero(good), strict=True):
-            q = Partial(float(secs[a, b]), float(dl[a, b]), float(ul[a, b]), float(joules[a, b]), float(pens[a, 0]),
-                         k, (*p.path, (int(v[a]), j, j + int(b))))
-            self._offer(q, j + int(b) == n - 1, push)
+            ret_s, ret_j = self.returns_at(start)
+            secs[:, -1] += ret_s[v]
+            joules[:, -1] += ret_j[v]
+        rest = self.h[v, j:]
+        est = (secs + dl + ul if self.objective == "latency" else joules) + pens + rest
+        a, b = np.nonzero(usable & (est <= cut))
+        if not len(a):
+            return
+        tails = v[a].tolist(), (j + b).tolist()
+        self._push_all(secs[a, b], dl[a, b], ul[a, b], joules[a, b], pens[a, 0], rest[a, b], self.h_lat[v[a], j + b],
+                       j + b == n - 1, push, lambda i: (k, (*p.path, (tails[0][i], j, tails[1][i]))))
+
+    def out_links(self, u: int) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[int, ...]]]:
+        """u's out-neighbours, which of them a chain may take in as any member (neither an edge server nor a
+        barred node: those only as `expand` lets them) and each neighbour's rows: once per node, `barred` read
+        then."""
+        if u not in self._links:
+            g = self.graph
+            v = g.dst[g.indptr[u]:g.indptr[u + 1]]
+            free = ~g.is_edge[v] if self.barred is None else ~g.is_edge[v] & ~self.barred[v]
+            rows: dict[int, tuple[int, ...]] = {}
+            for i, x in enumerate(v.tolist()):
+                rows[x] = (*rows.get(x, ()), i)
+            self._links[u] = (v, free, rows)
+        return self._links[u]
+
+    def out_figures(self, u: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`out_hops` and where its seconds are finite (the link exists), once per node."""
+        if u not in self._hops:
+            hop_s, hop_j = self.out_hops(u)
+            self._hops[u] = (hop_s, hop_j, np.isfinite(hop_s))
+        return self._hops[u]
+
+    def _barred(self, v: int) -> bool:
+        return self.barred is not None and bool(self.barred[v])
+
+    def returns_at(self, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """`returns` as seconds and joules per node (infinite without a link back), the last start's kept."""
+        if self._back is None or self._back[0] != start:
+            secs, joules = np.full(len(self.graph.ids), math.inf), np.full(len(self.graph.ids), math.inf)
+            for a, (s, j) in self.returns(start).items():
+                secs[a], joules[a] = s, j
+            self._back = (start, secs, joules)
+        return self._back[1], self._back[2]
 
     def complete(self, f: float, p: Partial, start: int) -> Chain:
         """The complete chain `p`, popped at value `f`."""

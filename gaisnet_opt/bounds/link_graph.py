@@ -73,8 +73,11 @@ class LinkGraph:
         """The cost model's segment and hop figures for clusters of `kind` over `samples` samples
         (`hops` False: hop figures are left to `out_figures`, node by node)."""
         seg = segment_arrays(self.scenario, kind, samples)
-        links = hop_arrays(self.scenario, kind, samples, self.src, self.dst, self.fwd_rate, self.bwd_rate) if hops else None
-        return Figures(kind, samples, seg, self.server_links(kind, cached), links)
+        return Figures(kind, samples, seg, self.server_links(kind, cached), self.hops(kind, samples) if hops else None)
+
+    def hops(self, kind: ClusterKind, samples: int) -> HopArrays:
+        """The cost model's hop figures of every link for clusters of `kind` over `samples` samples."""
+        return hop_arrays(self.scenario, kind, samples, self.src, self.dst, self.fwd_rate, self.bwd_rate)
 
     def out_figures(self, fig: Figures, u: int) -> Figures:
         """`fig` with the hop figures of node u's out-links only (in `indptr` order)."""
@@ -115,6 +118,11 @@ class ServerLinks:
 
     def link_j(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         return self.arrays.link_j[self.arrays.row[k, v], j, j:]
+
+    def at(self, k: int, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`delivery_s`, `upload_s` and `link_j` of nodes v holding j..l served by server k, `[node, l - j]`."""
+        rows, a = self.arrays.row[k, v], self.arrays
+        return a.delivery_s[rows, j, j:], a.upload_s[rows, j, j:], a.link_j[rows, j, j:]
 
     def every_server(self, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Delivery, upload, joules and `ok` of nodes v holding j..l, `[node, server, l - j]`, for every server."""
@@ -157,6 +165,14 @@ class Figures:
     hops: HopArrays | None
     out: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
     """Per node, its out-links' round seconds and joules once a search has asked (`Search.out_hops`)."""
+
+    def server_terms(self, k: int, v: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Delivery and upload seconds and air-time joules of nodes v holding j..l served by server k,
+        `[node, l - j]` (one row lookup for the three where the links are `ServerLinks`)."""
+        links = self.links
+        if isinstance(links, ServerLinks):
+            return links.at(k, v, j)
+        return links.delivery_s(k, v, j), links.upload_s(k, v, j), links.link_j(k, v, j)
 
     def usable(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         """Whether node(s) v may hold j..l for each l >= j, served by server k (memory and server links)."""

@@ -61,7 +61,7 @@ def whole_bound(sb: StartBounds, duals: list[Duals], lo: int, hi: int, budget: B
     top = max(0.0, *counts) if counts else 0.0
     prices = Prices(penalty, request, top)
     starts: list[Start] = [("inference", r) for r in sb.requests] + [("finetune", s) for s in sb.sources]
-    priced = Pricer(sb).price(starts, prices, cap=1, pops=POPS, until=budget)
+    priced = Pricer(sb, home=False).price(starts, prices, cap=1, pops=POPS, until=budget)
     bound = Master(g, sb.requests, lo, hi).bound_of(replace(prices, count=0.0))
     bound += sum(min(0.0, priced.least[("inference", r)]) for r in sb.requests)
     return bound + count_term([priced.least[("finetune", s)] + top for s in sb.sources], lo, hi, top), priced.complete

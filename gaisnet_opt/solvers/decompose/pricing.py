@@ -9,12 +9,17 @@ still a lower bound on the rest of any chain, now with its penalties, so the
 search stays exact and heads for the clusters the duals favour (with the
 unpenalised estimate it expands every cheap chain through a dear node first). The sweep also bounds every start of its search key at
 once, so starts it proves non-negative are not searched. Starts are visited
-key by key: each key's figures and sweep are built once a round.
+key by key. Requests are not swept per sample count: the penalised sweeps run
+once a round at the ends of each sample band (`bounds.start_bounds.band`) and
+are interpolated, as the unpenalised estimates are (`Band`, docs/model.md §7.3
+and §7.4): the penalties do not depend on the samples, so each chain's
+penalised cost is still affine in them and the interpolation a lower bound.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -22,7 +27,7 @@ import numpy as np
 from gaisnet_opt.bounds.chain_search import Search
 from gaisnet_opt.bounds.completion import to_head
 from gaisnet_opt.bounds.link_graph import Figures
-from gaisnet_opt.bounds.start_bounds import Start, StartBounds
+from gaisnet_opt.bounds.start_bounds import Band, Start, StartBounds, band
 from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import HopArrays
 from gaisnet_opt.plan import ClusterKind
@@ -32,6 +37,9 @@ EPS = 1e-9
 """Reduced costs within this of zero count as zero."""
 
 Key = tuple[ClusterKind, int, bool]
+KEPT_BYTES = 256 * 2**20
+"""Bytes of segment figures kept across rounds (a key's at 10,000 clients are about 33 MB; a cell's under 1 MB,
+so a cell keeps every key's, with the out-link hops its searches computed)."""
 
 
 @dataclass
@@ -47,14 +55,32 @@ class Priced:
 
 
 @dataclass
+class _Round:
+    """What one round's penalties are swept into: per (cached, samples) a band end's memory mask and penalised
+    energy sweep, per (cached, band's lower end) its band, and the fine-tuning search."""
+
+    penalty: np.ndarray
+    ends: dict[tuple[bool, int], list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    bands: dict[tuple[bool, int], tuple[Band, np.ndarray]] = field(default_factory=dict)
+    """Per (cached, band's lower end a): the band and a's memory mask, which both its ends are swept over."""
+    finetune: Search | None = None
+
+
+@dataclass
 class Pricer:
-    """Pricing searches over one scenario's start points (`sb`'s graph), `budget` checked inside each."""
+    """Pricing searches over one scenario's start points (`sb`'s graph), `budget` checked inside each; `home`:
+    a request whose search is cut without a column is searched again with its own sweep (the way home in it)."""
 
     sb: StartBounds
     budget: Budget | None = None
+    home: bool = True
     _hops: dict[ClusterKind, HopArrays] = field(default_factory=dict)
-    _lat: dict[Key, np.ndarray] = field(default_factory=dict)
+    _lat: dict[tuple[bool, int], list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    """Latency sweeps at band ends, with the mask each was swept over (no penalties in them: kept across rounds)."""
+    _finetune_lat: np.ndarray | None = None
+    _figs: OrderedDict[Key, Figures] = field(default_factory=OrderedDict)
     _finetune: Figures | None = None
+    _round: _Round | None = None
     _cursor: tuple[Key, Start] = (("finetune", -1, False), ("finetune", ""))
     """The last start priced (partial pricing resumes after it)."""
 
@@ -82,7 +108,7 @@ class Pricer:
                 todo.append(s)
         todo.sort(key=lambda s: (self.sb.key(s), s))
         at = next((i for i, s in enumerate(todo) if (self.sb.key(s), s) > self._cursor), 0) if enough else 0
-        built: tuple[Key, Search, Figures] | None = None
+        built: tuple[Key, Search] | None = None
         for s in todo[at:] + todo[:at]:
             if (enough is not None and len(out.columns) >= enough) or (until is not None and until.expired()):
                 out.complete = False
@@ -90,12 +116,13 @@ class Pricer:
             self._check()
             key = self.sb.key(s)
             if built is None or built[0] != key:
-                built = (key, *self._search(key, prices.penalty))
-            _, search, sweep = built
+                built = (key, self._search(key, prices.penalty))
+            search = built[1]
             top = within[s] if within is not None else -EPS
             least, found, capped = self._price(search, s, prices, top, cap, pops)
-            if capped and not found and s[0] == "inference":  # the result's way home, left out, misled it
-                least, found, capped = self._price(self._home(search, sweep, s), s, prices, top, cap, pops)
+            if self.home and capped and not found and s[0] == "inference":  # the way home, left out, misled it
+                least, found, capped = self._price(self._home(search, key, prices.penalty, s), s, prices, top,
+                                                   cap, pops)
             out.least[s] = least
             out.columns += found
             out.capped += capped
@@ -122,29 +149,108 @@ class Pricer:
         keep = [Column(start[0], start[1], c, c.energy_j) for c in found if c.value - credit <= top]
         return least, keep, cut or len(found) >= cap
 
-    def _search(self, key: Key, penalty: np.ndarray) -> tuple[Search, Figures]:
-        """A search for `key`'s starts whose estimate carries `penalty`, and the figures it was swept over."""
+    def _search(self, key: Key, penalty: np.ndarray) -> Search:
+        """A search for `key`'s starts whose estimate carries `penalty`: fine-tuning's swept over its own figures,
+        a request's interpolated in its sample band (`estimate`)."""
         g, sb = self.sb.graph, self.sb
         kind, samples, cached = key
+        rnd = self._penalised(penalty)
         if kind == "finetune":  # one key for every source: its figures (and their hops node by node) are kept
-            self._finetune = self._finetune or g.figures(kind, samples, cached, hops=False)
-            fig = self._finetune
-        else:
-            fig = g.figures(kind, samples, cached, hops=False)
-        sweep = replace(fig, hops=self._scaled(kind, samples))
-        lat = None
-        if sb.deadline_s is not None:
-            if key not in self._lat:
-                self._lat[key] = to_head(g, sweep, "latency")
-            lat = self._lat[key]
-        toll = np.where(self.barred, math.inf, penalty)  # no chain takes in a requester after its start
-        sweep = replace(sweep, seg=replace(sweep.seg, compute_j=sweep.seg.compute_j + toll[:, None, None]))
-        h = to_head(g, sweep, "energy")
-        return Search(g, fig, "energy", h, lat, sb.deadline_s, self.barred, budget=self.budget), sweep
+            if rnd.finetune is None:
+                self._finetune = self._finetune or g.figures(kind, samples, cached, hops=False)
+                sweep = self._tolled(replace(self._finetune, hops=self._scaled(kind, samples), out={}), penalty)
+                if sb.deadline_s is not None and self._finetune_lat is None:
+                    self._finetune_lat = to_head(g, sweep, "latency")
+                rnd.finetune = Search(g, self._finetune, "energy", to_head(g, sweep, "energy"), self._finetune_lat,
+                                      sb.deadline_s, self.barred)
+            rnd.finetune.budget = self.budget  # the caller may have set another since
+            return rnd.finetune
+        h, lat = self.estimate(key, penalty)
+        return Search(g, self._figures(key), "energy", h, lat, sb.deadline_s, self.barred, budget=self.budget)
 
-    def _home(self, search: Search, sweep: Figures, start: Start) -> Search:
-        """`search` with an estimate for one request's clusters only: the last member's segment carries the
-        result's way home to the start (none without a link back), shaded by 1e-12 for rounding."""
+    def estimate(self, key: Key, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A request key's penalised energy estimate `h[v, l]` (and its latency one under a deadline): the sweeps
+        at its sample band's ends a <= s < b, both over a's memory mask (memory fits at a, hence at every s >= a),
+        interpolated and shaded (`Band.estimate`).
+
+        A relaxed chain's penalised energy at s is s·(compute and hops per sample) + (server links) + (its nodes'
+        penalties): affine in s, so the argument of docs/model.md §7.3 holds with the penalties in."""
+        kind, samples, cached = key
+        rnd = self._penalised(penalty)
+        a, b = band(samples, self.sb.scenario.training.batch_size)
+        if (cached, a) not in rnd.bands:
+            fits = self._figures((kind, a, cached)).seg.fits
+            low = {"energy": self._end(key, a, fits, rnd), **self._latency(key, a, fits)}
+            rnd.bands[(cached, a)] = (Band(a, b, low, None, {}), fits)
+        out, fits = rnd.bands[(cached, a)]
+        if samples > a and out.high is None:
+            out.high = {"energy": self._end(key, b, fits, rnd), **self._latency(key, b, fits)}
+        lat = out.estimate(samples, "latency") if self.sb.deadline_s is not None else None
+        return out.estimate(samples, "energy"), lat
+
+    def _end(self, key: Key, samples: int, fits: np.ndarray, rnd: _Round) -> np.ndarray:
+        """The penalised energy sweep at one band end `samples` over the memory mask `fits`, shared by the band
+        below and the band above when their masks agree."""
+        kept = rnd.ends.setdefault((key[2], samples), [])
+        for mask, h in kept:
+            if np.array_equal(mask, fits):
+                return h
+        fig = self._end_figures(key, samples, fits)
+        self._check()
+        kept.append((fits, to_head(self.sb.graph, self._tolled(fig, rnd.penalty), "energy")))
+        return kept[-1][1]
+
+    def _latency(self, key: Key, samples: int, fits: np.ndarray) -> dict[str, np.ndarray]:
+        """The latency sweep at a band end over `fits` (under a deadline only; no penalties in it, so kept across
+        rounds)."""
+        if self.sb.deadline_s is None:
+            return {}
+        kept = self._lat.setdefault((key[2], samples), [])
+        for mask, h in kept:
+            if np.array_equal(mask, fits):
+                return {"latency": h}
+        fig = self._end_figures(key, samples, fits)
+        self._check()
+        kept.append((fits, to_head(self.sb.graph, fig, "latency")))
+        return {"latency": kept[-1][1]}
+
+    def _end_figures(self, key: Key, samples: int, fits: np.ndarray) -> Figures:
+        """Figures at a band end over the memory mask `fits`, its hops the one-sample hops scaled (`_scaled`)."""
+        kind, _, cached = key
+        fig = self._figures((kind, samples, cached))
+        return replace(fig, seg=replace(fig.seg, fits=fits), hops=self._scaled(kind, samples), out={})
+
+    def _figures(self, key: Key) -> Figures:
+        """The cost model's segment figures of `key` (hops node by node, as the search asks), the latest kept."""
+        if key in self._figs:
+            self._figs.move_to_end(key)
+            return self._figs[key]
+        kind, samples, cached = key
+        fig = self.sb.graph.figures(kind, samples, cached, hops=False)
+        self._figs[key] = fig
+        size = fig.seg.iter_s.nbytes + fig.seg.compute_j.nbytes + fig.seg.fits.nbytes
+        while len(self._figs) > max(2, KEPT_BYTES // max(size, 1)):
+            self._figs.popitem(last=False)
+        return fig
+
+    def _tolled(self, fig: Figures, penalty: np.ndarray) -> Figures:
+        """`fig` with every segment carrying its node's penalty, and no requester after the start (infinite)."""
+        toll = np.where(self.barred, math.inf, penalty)
+        return replace(fig, seg=replace(fig.seg, compute_j=fig.seg.compute_j + toll[:, None, None]))
+
+    def _penalised(self, penalty: np.ndarray) -> _Round:
+        """The sweeps of this round's `penalty` (a new round when it is another array or holds other values)."""
+        rnd = self._round
+        if rnd is None or not (rnd.penalty is penalty or np.array_equal(rnd.penalty, penalty)):
+            rnd = self._round = _Round(penalty.copy())
+        return rnd
+
+    def _home(self, search: Search, key: Key, penalty: np.ndarray, start: Start) -> Search:
+        """`search` with an estimate for one request's clusters only: its own sweep (at its samples, penalised)
+        in which the last member's segment carries the result's way home to the start (none without a link
+        back), shaded by 1e-12 for rounding."""
+        kind, samples, _ = key
+        sweep = self._tolled(replace(search.fig, hops=self._scaled(kind, samples), out={}), penalty)
         home = np.full(len(self.sb.graph.ids), math.inf)
         for a, (_, joules) in search.returns(self.sb.graph.index[start[1]]).items():
             home[a] = joules * (1 - 1e-12)
@@ -158,7 +264,7 @@ class Pricer:
         proportional to the samples), shaded by 1e-12 so rounding keeps them below; the seconds only under a
         deadline (the energy sweep reads joules)."""
         if kind not in self._hops:
-            self._hops[kind] = self.sb.graph.figures(kind, 1, False).hops  # type: ignore[assignment]
+            self._hops[kind] = self.sb.graph.hops(kind, 1)
         one = self._hops[kind]
         scale = samples * (1 - 1e-12)
         secs = one.iter_s * scale if self.sb.deadline_s is not None else one.iter_s  # read by the latency sweep only
