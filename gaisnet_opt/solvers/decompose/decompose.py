@@ -56,8 +56,9 @@ class Decomposed:
 
 
 def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed: int = 0,
-              rel_gap: float = REL_GAP) -> Decomposed:
-    """Plan one round for `objective` (latency or energy) within `budget` (see the module docstring)."""
+              rel_gap: float = REL_GAP, lp_gap: float = 0.0) -> Decomposed:
+    """Plan one round for `objective` (latency or energy) within `budget` (see the module docstring); energy's
+    column generation stops within `lp_gap` of its LP (`solve_energy`)."""
     if objective.kind not in ("latency", "energy"):
         raise ValueError(f"the decomposition handles the latency and energy objectives, not {objective.kind!r}")
     lo, hi = cluster_range(scenario)
@@ -78,7 +79,7 @@ def decompose(scenario: Scenario, objective: Objective, *, budget: Budget, seed:
     trace.lower(floor)
     if objective.kind == "latency":
         return _latency(scenario, objective, deadline, sb, master, starts, floor, budget, seed, rel_gap, trace)
-    out = solve_energy(sb, master, starts, budget, seed, trace)
+    out = solve_energy(sb, master, starts, budget, seed, trace, lp_gap)
     notes += out.notes
     result = _result(scenario, objective, deadline, out, max(floor, out.bound), sb, budget, notes, trace)
     if out.prices is not None:

@@ -116,9 +116,11 @@ def chosen_columns(columns: list[Column], solved: Solved) -> list[Column] | None
 
 
 def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: Budget, seed: int,
-                 trace: Trace) -> Outcome:
+                 trace: Trace, lp_gap: float = 0.0) -> Outcome:
     """A local-search plan, column generation, price-and-branch, then enumeration within the gap (see the
-    module docstring); each better plan and higher bound goes to `trace`."""
+    module docstring); each better plan and higher bound goes to `trace`. With `lp_gap`, column generation
+    stops once the Lagrangian bound is within that share of the LP's value (a cell: its last rounds gain
+    little, the time goes to the cells after it), and no enumeration follows."""
     best = _Best(trace)
     pool = ColumnPool()
     notes: list[str] = []
@@ -136,8 +138,9 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
     converged = False
     try:
         with budget.phase("column generation"):
-            rounds, converged = _generate(master, pool, pricer, starts, seed, best)
-        notes.append(f"column generation {'converged' if converged else 'lost its LP'} in {rounds} rounds, "
+            rounds, how = _generate(master, pool, pricer, starts, seed, best, lp_gap)
+        converged = how == "converged"
+        notes.append(f"column generation {how} in {rounds} rounds, "
                      f"{len(pool.columns)} columns")
     except OutOfTime:
         notes.append(f"column generation stopped by its share of the time limit ({len(pool.columns)} columns)")
@@ -150,9 +153,10 @@ def solve_energy(sb: StartBounds, master: Master, starts: list[Start], budget: B
 
 
 def _generate(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Start], seed: int,
-              best: _Best) -> tuple[int, bool]:
-    """Price until no column has a negative reduced cost (each round's Lagrangian bound to `best`); the rounds,
-    and whether it converged (False: HiGHS gave no duals)."""
+              best: _Best, lp_gap: float) -> tuple[int, str]:
+    """Price until no column has a negative reduced cost, or the bound is within `lp_gap` of the LP's value
+    (each round's Lagrangian bound to `best`); the rounds, and how it ended: converged, within the gap, or
+    lost its LP (HiGHS gave no duals)."""
     assert pricer.budget is not None
     lp = master.lp(pool.columns, seed)
     rounds = 0
@@ -160,7 +164,7 @@ def _generate(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Sta
         pricer.budget.check()
         solved = lp.solve(_seconds(pricer.budget))
         if solved.prices is None:
-            return rounds, False
+            return rounds, "lost its LP"
         rounds += 1
         priced = pricer.price(starts, solved.prices, pops=PRICE_POPS, enough=max(ENOUGH, len(starts) // 4))
         bound = master.bound_of(solved.prices) + sum(min(0.0, priced.least[s]) for s in starts)
@@ -169,7 +173,9 @@ def _generate(master: Master, pool: ColumnPool, pricer: Pricer, starts: list[Sta
             best.lower(bound)
         new = [c for c in priced.columns if pool.add(c)]
         if not new and priced.complete:
-            return rounds, True
+            return rounds, "converged"
+        if lp_gap > 0 and solved.value - best.bound <= lp_gap * abs(solved.value):
+            return rounds, f"came within {lp_gap:.2%} of its LP"
         lp.add(new)
 
 

@@ -113,7 +113,7 @@ def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
 @given(weights=st.lists(st.sampled_from([1, cells_module.HOST_WEIGHT]), min_size=1, max_size=40),
        workers=st.integers(1, 4), total=st.floats(1.0, 100.0))
 def test_the_schedule_ends_in_time_and_gives_each_cell_its_weights_part(weights, workers, total):
-    weights = sorted(weights)
+    weights = sorted(weights, reverse=True)
     plan = cells_module.schedule(weights, workers, total)
     overhead = cells_module.CELL_OVERHEAD_S
     free = [0.0] * workers  # the cells run as planned, each to the first worker free
