@@ -26,6 +26,7 @@ or frozen + tunable + batch · peak working activations (inference).
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -452,13 +453,17 @@ def hop_arrays(scenario: Scenario, kind: ClusterKind, samples: int, src: np.ndar
     return HopArrays(src, dst, t, np.where(np.isfinite(t), energy, math.inf))
 
 
+_WATTS: dict[int, tuple[weakref.ref[Scenario], np.ndarray]] = {}
+"""Every node's transmit watts by scenario (by id while it lives: hashing a city's scenario would cost more)."""
+
+
 def _powers(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The transmit watts of the nodes `src` and `dst` (indices): read node by node for a few links (one node's
-    out-links, as the chain search asks), through one array of every node's for many; the same numbers."""
-    nodes = scenario.nodes
-    if 2 * len(src) >= len(nodes):
-        power = np.array([v.tx_power_w for v in nodes])
-        return power[src], power[dst]
-    src_w = np.fromiter((nodes[i].tx_power_w for i in src.tolist()), float, len(src))
-    dst_w = np.fromiter((nodes[i].tx_power_w for i in dst.tolist()), float, len(dst))
-    return src_w, dst_w
+    """The transmit watts of the nodes `src` and `dst` (indices), from one array of every node's kept per scenario
+    (the chain search asks node by node: a list of every node's per call cost more than the hops)."""
+    key = id(scenario)
+    kept = _WATTS.get(key)
+    if kept is None or kept[0]() is not scenario:
+        power = np.array([v.tx_power_w for v in scenario.nodes])
+        kept = (weakref.ref(scenario, lambda _, k=key: _WATTS.pop(k, None)), power)  # type: ignore[misc]
+        _WATTS[key] = kept
+    return kept[1][src], kept[1][dst]

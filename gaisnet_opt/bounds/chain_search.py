@@ -142,7 +142,7 @@ class Search:
         if start not in self._ret:
             s, g, out = self.graph.scenario, self.graph, {}
             if self.fig.kind == "inference":
-                for v in np.flatnonzero(g.dst == start):
+                for v in g.in_links(start):
                     a = int(g.src[v])
                     hop = cost_hop(s, "inference", g.ids[a], g.ids[start], self.n - 1, self.fig.samples)
                     if hop.fwd_s < math.inf:
@@ -314,8 +314,10 @@ class Search:
         if not len(sel):
             return
         v, j = v[sel], l + 1
+        if not fig.may_hold(k, v, j).any():  # most often: no neighbour has links with the chain's server (the
+            return                               # estimate ignores it)
         usable = fig.usable(k, v, j)
-        if not usable.any():  # most often: no neighbour has links with the chain's server (the estimate ignores it)
+        if not usable.any():
             return
         hop_s, hop_j, finite = self.out_figures(u)  # only now: many nodes are expanded into such dead ends only
         hop_s, hop_j = hop_s[sel, l], hop_j[sel, l]

@@ -58,6 +58,16 @@ class LinkGraph:
         return cls(scenario, ids, index, is_edge, src[order], dst[order], fwd, bwd, indptr)
 
     @cached_property
+    def _in_order(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.dst, kind="stable")
+        return order, np.searchsorted(self.dst[order], np.arange(len(self.ids) + 1))
+
+    def in_links(self, v: int) -> np.ndarray:
+        """The links into node v, ascending (`np.flatnonzero(dst == v)`, without a pass over every link)."""
+        order, ptr = self._in_order
+        return order[ptr[v]:ptr[v + 1]]
+
+    @cached_property
     def servers(self) -> tuple[str | None, ...]:
         """Every edge server in scenario order (just None without any)."""
         edges = tuple(v.id for v in self.scenario.edges)
@@ -130,6 +140,12 @@ class ServerLinks:
         return a.delivery_s[rows, j, j:], a.upload_s[rows, j, j:], a.link_j[rows, j, j:], self.ok_rows[rows, j, j:]
 
     @cached_property
+    def ok_from(self) -> np.ndarray:
+        """`[row, first]`: `ok_rows` for some last unit."""
+        out: np.ndarray = np.logical_or.reduce(self.ok_rows, axis=2)
+        return out
+
+    @cached_property
     def any_ok(self) -> np.ndarray:
         """`[node, first, last]`: some server's links exist (`ok` for at least one server)."""
         return self._over_servers(self.ok_rows, np.logical_or)
@@ -173,6 +189,14 @@ class Figures:
         if isinstance(links, ServerLinks):
             return links.at(k, v, j)
         return links.delivery_s(k, v, j), links.upload_s(k, v, j), links.link_j(k, v, j)
+
+    def may_hold(self, k: int, v: np.ndarray, j: int) -> np.ndarray:
+        """Per node of v, whether server k's links let it hold j..l for some l (memory aside): `usable` is False
+        throughout where this is."""
+        links = self.links
+        if isinstance(links, ServerLinks):
+            return links.ok_from[links.arrays.row[k, v], j]
+        return links.ok(k, v, j).any(axis=1)
 
     def usable(self, k: int, v: np.ndarray | int, j: int) -> np.ndarray:
         """Whether node(s) v may hold j..l for each l >= j, served by server k (memory and server links)."""

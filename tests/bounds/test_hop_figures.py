@@ -75,3 +75,21 @@ def test_scaled_one_sample_hops_stay_below_and_within_1e_12(scenario, samples):
             assert np.array_equal(finite, np.isfinite(got))
             assert np.all(got[finite] <= want[finite])
             assert np.all(got[finite] >= want[finite] * (1 - 2e-12))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios())
+def test_the_expansions_shortcuts_skip_nothing_usable(scenario):
+    """`in_links` lists the links `dst == v` does, and `may_hold` is True wherever some range is `usable`, so the
+    search's early exits drop no extension."""
+    g = LinkGraph.of(scenario)
+    nodes = np.arange(len(g.ids))
+    for v in nodes:
+        assert np.array_equal(g.in_links(int(v)), np.flatnonzero(g.dst == v))
+    for kind in ("inference", "finetune"):
+        for cached in (False, True):
+            fig = g.figures(kind, 2, cached, hops=False)
+            for k in range(len(g.servers)):
+                for j in range(scenario.profile.n_units):
+                    usable = fig.usable(k, nodes, j).any(axis=1)
+                    assert not np.any(usable & ~fig.may_hold(k, nodes, j))

@@ -37,9 +37,9 @@ EPS = 1e-9
 """Reduced costs within this of zero count as zero."""
 
 Key = tuple[ClusterKind, int, bool]
-KEPT_BYTES = 256 * 2**20
-"""Bytes of segment figures kept across rounds (a key's at 10,000 clients are about 33 MB; a cell's under 1 MB,
-so a cell keeps every key's, with the out-link hops its searches computed)."""
+KEPT_BYTES = 128 * 2**20
+"""Bytes of segment figures kept across rounds (a key's at 10,000 clients are about 33 MB, at 2,000 about 7 MB, a
+cell's under 1 MB); the out-link hops its searches computed are kept only while the key is priced."""
 
 
 @dataclass
@@ -166,7 +166,11 @@ class Pricer:
             rnd.finetune.budget = self.budget  # the caller may have set another since
             return rnd.finetune
         h, lat = self.estimate(key, penalty)
-        return Search(g, self._figures(key), "energy", h, lat, sb.deadline_s, self.barred, budget=self.budget)
+        fig = self._figures(key)
+        for other in self._figs.values():  # the keys priced before: their out-link hops are not read again soon
+            if other is not fig:
+                other.out.clear()
+        return Search(g, fig, "energy", h, lat, sb.deadline_s, self.barred, budget=self.budget)
 
     def estimate(self, key: Key, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """A request key's penalised energy estimate `h[v, l]` (and its latency one under a deadline): the sweeps

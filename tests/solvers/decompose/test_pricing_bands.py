@@ -114,3 +114,25 @@ def test_the_least_reduced_costs_are_the_brute_forces_or_below_where_cut(scenari
             assert math.isclose(least, exact, rel_tol=1e-9, abs_tol=1e-12), (s, least, exact)
     for c in priced.columns:  # every column is priced as the cost model prices its cluster
         assert math.isclose(c.cost, cluster_cost(scenario, c.chain.cluster(sb.graph, c.kind)).energy_j, rel_tol=1e-9)
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 10**6), deadline=st.booleans())
+def test_where_memory_binds_inside_a_band(seed, deadline):
+    """Clients whose memory holds a unit at a request's samples but not at its band's upper end: the upper end is
+    swept over the lower end's memory mask, so the estimate stays below the own-sample sweep."""
+    from gaisnet_opt.bounds.start_bounds import band
+    from gaisnet_opt.cost import member_memory
+
+    base = generate(40, seed=seed, request_fraction=0.3)
+    scenario = base.model_copy(update={"training": Training(batch_size=64)})
+    sb = StartBounds(scenario)
+    inside = [sb.key(("inference", r))[1] for r in sb.requests]
+    inside = [s for s in inside if band(s, 64)[0] < s]
+    if not inside:
+        return
+    s = inside[0]
+    need = [member_memory(scenario, "inference", u, u, s) for u in range(scenario.profile.n_units)]
+    nodes = tuple(v.model_copy(update={"memory_bytes": max(need) * (1 + 1e-6)}) if v.kind == "client" else v
+                  for v in scenario.nodes)
+    _assert_bands_below_own(scenario.model_copy(update={"nodes": nodes}), seed, deadline)
