@@ -372,20 +372,20 @@ def _transfer_array(n_bytes: np.ndarray, rate_bps: np.ndarray) -> np.ndarray:
 
 def segment_arrays(scenario: Scenario, kind: ClusterKind, samples: int) -> SegmentArrays:
     """Every node's `member_cost` compute and memory figures for every range over `samples` samples."""
-    nodes = scenario.nodes
+    vec = node_vectors(scenario)
     n, it = scenario.profile.n_units, iterations(scenario, kind)
-    flops = np.array([effective_flops(v) for v in nodes])[:, None, None]
-    eta = np.array([v.bwd_efficiency for v in nodes])[:, None, None]
-    fixed = math.ceil(samples / scenario.training.batch_size) * np.array([v.pass_overhead_s for v in nodes])[:, None, None]
+    flops = vec.flops[:, None, None]
+    eta = vec.bwd_efficiency[:, None, None]
+    fixed = math.ceil(samples / scenario.training.batch_size) * vec.pass_overhead_s[:, None, None]
     fwd = samples * _range_totals(scenario, "fwd_flops")[None]
     bwd = samples * _range_totals(scenario, "bwd_flops")[None] if kind == "finetune" else np.zeros((1, n, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         bwd_s = np.where(bwd > 0, fixed + bwd / (flops * eta), 0.0)
     iter_s = fixed + fwd / flops + bwd_s
-    compute_j = it * (fwd + bwd) * np.array([v.energy_per_flop for v in nodes])[:, None, None]
+    compute_j = it * (fwd + bwd) * vec.energy_per_flop[:, None, None]
     memory = np.array([[member_memory(scenario, kind, f, l, samples) if f <= l else math.inf for l in range(n)]
                        for f in range(n)])
-    fits = memory[None] <= np.array([effective_memory(v) for v in nodes])[:, None, None]
+    fits = memory[None] <= vec.memory[:, None, None]
     return SegmentArrays(iter_s, compute_j, fits)
 
 
@@ -453,17 +453,38 @@ def hop_arrays(scenario: Scenario, kind: ClusterKind, samples: int, src: np.ndar
     return HopArrays(src, dst, t, np.where(np.isfinite(t), energy, math.inf))
 
 
-_WATTS: dict[int, tuple[weakref.ref[Scenario], np.ndarray]] = {}
-"""Every node's transmit watts by scenario (by id while it lives: hashing a city's scenario would cost more)."""
+@dataclass(frozen=True)
+class NodeVectors:
+    """Every node's figures the array functions read, in node order (built once per scenario)."""
+
+    tx_power_w: np.ndarray
+    flops: np.ndarray
+    bwd_efficiency: np.ndarray
+    pass_overhead_s: np.ndarray
+    energy_per_flop: np.ndarray
+    memory: np.ndarray
+
+
+_NODES: dict[int, tuple[weakref.ref[Scenario], NodeVectors]] = {}
+"""`NodeVectors` by scenario (by id while it lives: hashing a city's scenario would cost more)."""
+
+
+def node_vectors(scenario: Scenario) -> NodeVectors:
+    """The scenario's `NodeVectors`, kept while it lives (the searches ask for figures key by key and node by
+    node: a list over every node per call cost more than the figures at 10,000 clients)."""
+    key = id(scenario)
+    kept = _NODES.get(key)
+    if kept is None or kept[0]() is not scenario:
+        nodes = scenario.nodes
+        vectors = NodeVectors(np.array([v.tx_power_w for v in nodes]), np.array([effective_flops(v) for v in nodes]),
+                              np.array([v.bwd_efficiency for v in nodes]), np.array([v.pass_overhead_s for v in nodes]),
+                              np.array([v.energy_per_flop for v in nodes]), np.array([effective_memory(v) for v in nodes]))
+        kept = (weakref.ref(scenario, lambda _, k=key: _NODES.pop(k, None)), vectors)  # type: ignore[misc]
+        _NODES[key] = kept
+    return kept[1]
 
 
 def _powers(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The transmit watts of the nodes `src` and `dst` (indices), from one array of every node's kept per scenario
-    (the chain search asks node by node: a list of every node's per call cost more than the hops)."""
-    key = id(scenario)
-    kept = _WATTS.get(key)
-    if kept is None or kept[0]() is not scenario:
-        power = np.array([v.tx_power_w for v in scenario.nodes])
-        kept = (weakref.ref(scenario, lambda _, k=key: _WATTS.pop(k, None)), power)  # type: ignore[misc]
-        _WATTS[key] = kept
-    return kept[1][src], kept[1][dst]
+    """The transmit watts of the nodes `src` and `dst` (indices)."""
+    power = node_vectors(scenario).tx_power_w
+    return power[src], power[dst]

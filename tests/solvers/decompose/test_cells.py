@@ -110,7 +110,7 @@ def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
 
 
 @settings(max_examples=50, deadline=None)
-@given(weights=st.lists(st.sampled_from([1, cells_module.HOST_WEIGHT]), min_size=1, max_size=40),
+@given(weights=st.lists(st.integers(1, 80), min_size=1, max_size=40),
        workers=st.integers(1, 4), total=st.floats(1.0, 100.0))
 def test_the_schedule_ends_in_time_and_gives_each_cell_its_weights_part(weights, workers, total):
     weights = sorted(weights, reverse=True)
@@ -133,3 +133,18 @@ def test_a_cell_that_starts_late_or_early_gets_its_part_of_what_is_left_not_its_
     assert replace(job, left=0.1).budget_s() <= 5.0 - cells_module.CELL_OVERHEAD_S  # never past `until`
     assert replace(job, until=time.time() - 1.0).budget_s() == 0.0
     assert replace(job, until=None).budget_s() == 4.0
+
+
+def test_the_time_left_goes_to_the_widest_gaps_and_only_a_smaller_gap_replaces_a_result():
+    scenario = with_clusters(_city(160, 7), 3)
+    energy = Objective(kind="energy")
+    cells = [c for c in cell_scenarios(scenario) if c.requesters or cluster_range(c)[0]]
+    first = [solve_cell(CellJob(c, energy, 5.0, 0)) for c in cells]
+    assert all(r.plan is not None and r.objective is not None for r in first)
+    # the first cell as if its first pass had left a wide gap, the second as if it had closed its gap already:
+    # the one is solved again and replaced, the other keeps what it had
+    wide = replace(first[0], objective=first[0].objective * 10)
+    results = [wide, replace(first[1], bound=first[1].objective), *first[2:]]
+    cells_module._again(cells, [1] * len(cells), results, energy, 20.0, MapOnly(), 1, 0)
+    assert results[0] is not wide and results[0].objective == pytest.approx(first[0].objective, rel=1e-9)
+    assert results[1].bound == first[1].objective
