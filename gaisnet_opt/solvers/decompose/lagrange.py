@@ -93,8 +93,10 @@ def _source_costs(sb: StartBounds, prices: Prices, lo: int, budget: Budget) -> t
             return list(a.values()), True
         if budget.expired():
             return list(a.values()), False
-        priced = pricer.price(order[at:at + batch], prices, cap=1, pops=POPS)
+        priced = pricer.price(order[at:at + batch], prices, cap=1, pops=POPS, until=budget)
         a.update({s: v + prices.count for s, v in priced.least.items()})
+        if not priced.complete:  # the budget ran out inside the batch: the rest keep their sweep bound
+            return list(a.values()), False
         at, batch = at + batch, 2 * batch
     return list(a.values()), True
 
