@@ -83,7 +83,9 @@ def test_a_saved_calibration_predicts_a_later_run(tmp_path):
     host = calibrate_host(digits_profile(), batch=scenario.training.batch_size, steps=3, repeats=1)
     assert {(p.mode, p.direction) for p in host.points} == {("training", "forward"), ("training", "backward"),
                                                             ("serving", "forward")} and len(host.points) > 20
-    assert host.fit.rms_relative_error <= host.single.rms_relative_error and host.threads == 1
+    # the fits are least squares of the seconds, so the one used is never worse in those (its relative error can
+    # be: 0.2705 against the single speed's 0.2683 in one CI run)
+    assert host.fit.rms_s <= host.single.rms_s and host.threads == 1
     save(host, tmp_path / "host.json")
     plan = Plan(clusters=(cluster_from_counts("finetune", ["c1", "c3"], [2, 4]),))
     report = validate(scenario, plan, rounds=1, out_dir=tmp_path / "run", calibration=tmp_path / "host.json")
