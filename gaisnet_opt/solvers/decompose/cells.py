@@ -289,7 +289,7 @@ def _again(cells: list[Scenario], weights: list[int], results: list[Decomposed],
     gaps = [r.objective - r.bound if r.objective is not None and r.bound is not None else 0.0 for r in results]
     todo = [i for i in sorted(range(len(cells)), key=lambda i: -gaps[i])
             if gaps[i] > CELL_LP_GAP * abs(results[i].objective or 0.0)]
-    todo = todo[:int(workers * left / 1.05 / (AGAIN_S + CELL_OVERHEAD_S))]
+    todo = todo[:max(0, int(workers * left / 1.05 / (AGAIN_S + CELL_OVERHEAD_S)))]  # none when no time is left
     if not todo:
         return
     until = time.time() + left / 1.05
