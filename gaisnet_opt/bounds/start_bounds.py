@@ -5,12 +5,12 @@ requests (each its own inference cluster) and the data sources that raised
 no request. One `Search` serves every start of one (kind, samples, cached),
 so the fine-tuning sources share one and requests share one per sample
 count. `relaxed` is the sweep's bound (no search), computed for a whole group
-of starts at once; `best` is the search's exact optimum under the exact
+of starts at once; `search` is the exact chain search under the exact
 models' edge-server rule (docs/model.md §7.1), with no other requester in the
 chain: every request is served by its own cluster and a client joins at most
-one, so no plan has one there. `lower` is what the floor reads: the same
-search with dominance between partial chains, capped at `floor_pops`
-expansions, a lower bound either way and the optimum when it ends in time.
+one, so no plan has one there. `lower` is what the floor reads: that search
+with dominance between partial chains, capped at `floor_pops` expansions, a
+lower bound either way and the optimum when it ends in time.
 
 A request's estimate is not swept at its own sample count: requests bring
 dozens of them and each sweep crosses every link of the city. Sweeps run at
@@ -123,7 +123,6 @@ class StartBounds:
     _relaxed: dict[tuple[Start, str], float] = field(default_factory=dict)
     _finetune_fig: Figures | None = None
     _finetune_h: dict[str, np.ndarray] | None = None
-    _best: dict[tuple[Start, str, bool], Chain | None] = field(default_factory=dict)
     floor_pops: int | None = FLOOR_POPS
     """Expansions each of `lower`'s searches may take (None: no cap, the search is exact)."""
     expanded: int = 0
@@ -274,14 +273,6 @@ class StartBounds:
         """`relaxed` for many starts."""
         return {s: self.relaxed(s, objective) for s in starts}
 
-    def best(self, start: Start, objective: str, edges: bool = True) -> Chain | None:
-        """The exact cheapest cluster from `start` (None: none fits); `edges`: may an edge server join it."""
-        key = (start, objective, edges)
-        if key not in self._best:
-            found = self.search(start, objective).chains(self.graph.index[start[1]], edges=edges)
-            self._best[key] = found[0] if found else None
-        return self._best[key]
-
     def lower(self, start: Start, objective: str, edges: bool = True) -> Lower:
         """A lower bound on any cluster from `start` (`edges`: may an edge server join it) by the search capped
         at `floor_pops` expansions, with dominance between partial chains (`Search.dominated`, exact): the
@@ -297,11 +288,6 @@ class StartBounds:
             else:  # infinite: the heap ran dry, no cluster fits
                 self._lower[key] = Lower(search.last_floor, math.isinf(search.last_floor), None)
         return self._lower[key]
-
-    def value(self, start: Start, objective: str, edges: bool = True) -> float:
-        """`best`'s value, infinite when no cluster fits."""
-        chain = self.best(start, objective, edges)
-        return math.inf if chain is None else chain.value
 
     def uses_edge(self, chain: Chain) -> bool:
         return any(self.graph.is_edge[v] for v, _, _ in chain.members)

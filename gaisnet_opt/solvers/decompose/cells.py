@@ -267,6 +267,17 @@ def schedule(weights: list[int], workers: int, total: float) -> list[tuple[float
     return plan(lo)[0]
 
 
+def _scheduled(cells: list[Scenario], weights: list[int], objective: Objective, left: float, workers: int,
+               seed: int) -> list[CellJob]:
+    """The cells' jobs by `schedule` within `left` seconds (with a margin of 5 %), all to end by one time; without
+    a time limit, `CELL_S` per unit of weight."""
+    if not math.isfinite(left):
+        return [CellJob(c, objective, CELL_S * w, seed) for c, w in zip(cells, weights, strict=True)]
+    until = time.time() + left / 1.05
+    return [CellJob(c, objective, seconds, seed, until, at)
+            for c, (seconds, at) in zip(cells, schedule(weights, workers, left / 1.05), strict=True)]
+
+
 def _run(jobs: list[CellJob], executor: Executor | None, workers: int) -> list[Decomposed]:
     if executor is None:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
@@ -292,10 +303,8 @@ def _again(cells: list[Scenario], weights: list[int], results: list[Decomposed],
     todo = todo[:max(0, int(workers * left / 1.05 / (AGAIN_S + CELL_OVERHEAD_S)))]  # none when no time is left
     if not todo:
         return
-    until = time.time() + left / 1.05
-    plan = schedule([weights[i] for i in todo], workers, left / 1.05)
-    again = _run([CellJob(cells[i], objective, seconds, seed, until, at) for i, (seconds, at) in zip(todo, plan, strict=True)],
-                 executor, workers)
+    jobs = _scheduled([cells[i] for i in todo], [weights[i] for i in todo], objective, left, workers, seed)
+    again = _run(jobs, executor, workers)
     for i, r in zip(todo, again, strict=True):
         if r.objective is not None and r.bound is not None and r.objective - r.bound < gaps[i]:
             results[i] = r
@@ -338,12 +347,7 @@ def decompose_by_cells(scenario: Scenario, objective: Objective, *, budget: Budg
         join = JOIN_S[objective.kind]
         kept = budget.left() * (join + (BOUND_SHARE if objective.kind == "energy" else 0.0))
         left = budget.left() - kept - STARTUP_S
-        if math.isfinite(left):
-            until = time.time() + left / 1.05
-            jobs = [CellJob(c, objective, seconds, seed, until, at) for c, (seconds, at)
-                    in zip(cells, schedule(weights, workers, left / 1.05), strict=True)]
-        else:
-            jobs = [CellJob(c, objective, CELL_S * w, seed) for c, w in zip(cells, weights, strict=True)]
+        jobs = _scheduled(cells, weights, objective, left, workers, seed)
         results = _run(jobs, executor, workers)
         failed = [i for i, r in enumerate(results) if r.plan is None]
         for j, i in enumerate(failed):  # again here with what is left: one cell without a plan would sink the join
@@ -385,7 +389,8 @@ def _whole_bound(sb: StartBounds, results: list[Decomposed], lo: int, hi: int, b
     duals = [r.duals for r in results if r.duals is not None]
     with budget.phase("bound"):
         until = Budget(max(0.0, budget.left() - JOIN_S["energy"] * budget.limit_s), budget.clock) if budget.limit_s else Budget(None)
-        value, complete = whole_bound(sb, duals, lo, hi, until, min(workers, os.cpu_count() or 1))  # here
+        # forked on this machine whatever the executor: the workers read the floor's figures without copying them
+        value, complete = whole_bound(sb, duals, lo, hi, until, min(workers, os.cpu_count() or 1))
     notes.append(f"Lagrangian bound at {len(duals)} of {len(results)} cells' duals over the whole problem {value:.6g}"
                  f"{'' if complete else ' (the time ran out: starts left at their sweep bound)'}")
     return max(value, floor if floor is not None else -math.inf)

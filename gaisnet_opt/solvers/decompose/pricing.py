@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -195,28 +196,27 @@ class Pricer:
     def _end(self, key: Key, samples: int, fits: np.ndarray, rnd: _Round) -> np.ndarray:
         """The penalised energy sweep at one band end `samples` over the memory mask `fits`, shared by the band
         below and the band above when their masks agree."""
-        kept = rnd.ends.setdefault((key[2], samples), [])
-        for mask, h in kept:
-            if np.array_equal(mask, fits):
-                return h
-        fig = self._end_figures(key, samples, fits)
-        self._check()
-        kept.append((fits, to_head(self.sb.graph, self._tolled(fig, rnd.penalty), "energy")))
-        return kept[-1][1]
+        return self._swept(rnd.ends.setdefault((key[2], samples), []), fits,
+                           lambda: self._tolled(self._end_figures(key, samples, fits), rnd.penalty), "energy")
 
     def _latency(self, key: Key, samples: int, fits: np.ndarray) -> dict[str, np.ndarray]:
         """The latency sweep at a band end over `fits` (under a deadline only; no penalties in it, so kept across
         rounds)."""
         if self.sb.deadline_s is None:
             return {}
-        kept = self._lat.setdefault((key[2], samples), [])
+        return {"latency": self._swept(self._lat.setdefault((key[2], samples), []), fits,
+                                       lambda: self._end_figures(key, samples, fits), "latency")}
+
+    def _swept(self, kept: list[tuple[np.ndarray, np.ndarray]], fits: np.ndarray, figures: Callable[[], Figures],
+               objective: str) -> np.ndarray:
+        """The sweep in `kept` made over the memory mask `fits`, else a new one of `figures()` added to it."""
         for mask, h in kept:
             if np.array_equal(mask, fits):
-                return {"latency": h}
-        fig = self._end_figures(key, samples, fits)
+                return h
+        fig = figures()
         self._check()
-        kept.append((fits, to_head(self.sb.graph, fig, "latency")))
-        return {"latency": kept[-1][1]}
+        kept.append((fits, to_head(self.sb.graph, fig, objective)))
+        return kept[-1][1]
 
     def _end_figures(self, key: Key, samples: int, fits: np.ndarray) -> Figures:
         """Figures at a band end over the memory mask `fits`, its hops the one-sample hops scaled (`_scaled`)."""

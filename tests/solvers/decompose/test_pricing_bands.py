@@ -19,6 +19,7 @@ from gaisnet_opt.generator import generate
 from gaisnet_opt.scenario import Scenario, Training
 from gaisnet_opt.solvers.decompose.master import Prices
 from gaisnet_opt.solvers.decompose.pricing import EPS, Pricer
+from tests.support.exact_start import exact_value
 from tests.support.joint_cases import clusters_from, scenarios
 
 
@@ -53,7 +54,7 @@ def _own_sweep(pricer: Pricer, key, penalty: np.ndarray) -> tuple[np.ndarray, np
 def _assert_bands_below_own(scenario: Scenario, seed: int, deadline: bool) -> None:
     sb = StartBounds(scenario)
     if deadline and sb.requests:
-        d = sb.value(("inference", sb.requests[0]), "latency")
+        d = exact_value(sb, ("inference", sb.requests[0]), "latency")
         sb = StartBounds(scenario, d if math.isfinite(d) else None)
     pricer = Pricer(sb)
     rng = np.random.default_rng(seed)
