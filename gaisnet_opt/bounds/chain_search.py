@@ -15,23 +15,18 @@ generation's duals). `limit` keeps every chain within that value, up to
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from gaisnet_opt.bounds.completion import hop_cost, to_head
+from gaisnet_opt.bounds.frontier import Frontier, Partial, Range
 from gaisnet_opt.bounds.link_graph import Figures, LinkGraph
 from gaisnet_opt.budget import Budget
 from gaisnet_opt.cost import hop_cost as cost_hop
 from gaisnet_opt.cost import hop_energy_j, iterations
 from gaisnet_opt.plan import Cluster, ClusterKind, Member
-
-Range = tuple[int, int, int]
-"""(node index, first unit, last unit)."""
 
 
 @dataclass(frozen=True)
@@ -50,19 +45,6 @@ class Chain:
 
 
 @dataclass(frozen=True)
-class Partial:
-    """A partial chain on the heap: its exact figures so far, the penalties of its nodes, its server, its path."""
-
-    secs: float
-    dl: float
-    ul: float
-    joules: float
-    pen: float
-    server: int
-    path: tuple[Range, ...]
-
-
-@dataclass(frozen=True)
 class FirstMembers:
     """Start points' first members `[start, server, last unit]`: additive seconds (`[start, 1, last]`), delivery,
     upload, joules, and whether the member is usable (memory and server links)."""
@@ -76,10 +58,6 @@ class FirstMembers:
 
 CHECK_EVERY = 64
 """Expansions between two budget checks (one expansion takes well under a millisecond)."""
-
-Push = Callable[[float, bool, "Partial"], None]
-"""Offer a heap entry: its estimate, whether the chain is complete, the chain."""
-
 
 @dataclass
 class Search:
@@ -158,32 +136,17 @@ class Search:
         `last_pops` counts the expansions either way. With `dominance` (for `cap` 1: it drops chains that
         are not the cheapest), a partial chain is not expanded when one already expanded is `dominates` it."""
         pen = penalty if penalty is not None else np.zeros(len(self.graph.ids))
-        heap: list[tuple[float, int, bool, Partial]] = []
-        tick = itertools.count()
-        kept: list[float] = []  # the cap smallest complete values pushed, negated (a max-heap)
+        front = Frontier(limit, cap)
         found: list[Chain] = []
         labels: dict[tuple[frozenset[int], int, int, int], list[tuple[float, ...]]] = {}
-
-        def bound() -> float:
-            return min(limit, -kept[0]) if len(kept) >= cap else limit
-
-        def push(f: float, done: bool, p: Partial) -> None:
-            if f > bound():
-                return
-            if done:
-                heapq.heappush(kept, -f)
-                if len(kept) > cap:
-                    heapq.heappop(kept)
-            heapq.heappush(heap, (f, next(tick), done, p))
-
-        self.seed_heap(start, pen, push)
+        self.seed_heap(start, pen, front)
         self.last_floor = math.inf
         expanded = 0
-        while heap:
+        while front:
             if pops is not None and expanded >= pops:
-                self.last_floor = heap[0][0]
+                self.last_floor = front.peek()[0]
                 break
-            f, _, done, p = heapq.heappop(heap)
+            f, done, p = front.pop()
             if f > limit:
                 break
             if done:
@@ -193,7 +156,7 @@ class Search:
                 continue
             if dominance and self.dominated(p, labels):
                 continue
-            self.expand(start, p, pen, push, bound(), edges)
+            self.expand(start, p, pen, front, edges)
             expanded += 1
             if self.budget is not None and expanded % CHECK_EVERY == 0:
                 self.budget.check()
@@ -237,7 +200,7 @@ class Search:
                             usable=fig.seg.fits[starts, 0][:, None, :] & ok)
 
     def first_values(self, starts: np.ndarray, first: FirstMembers | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """What `_offer` reads of each first member `[start, server, last]` (infinite where unusable): the heap
+        """What `_offer_all` reads of each first member `[start, server, last]` (infinite where unusable): the heap
         key (value plus the estimate of the rest) and the latency bound the deadline is held to."""
         f = first if first is not None else self.first_members(starts)
         done = np.arange(self.n) == self.n - 1
@@ -251,54 +214,43 @@ class Search:
 
     def estimates(self, starts: np.ndarray) -> np.ndarray:
         """A lower bound per start on any cluster from it without searching: the least heap key its first members
-        get (`_seed`), the deadline applied as `_offer` does."""
+        get (`seed_heap`), the deadline applied as `_offer_all` does."""
         key, latency = self.first_values(starts)
         if self.deadline_s is not None:
             key = np.where(latency > self.deadline_s, math.inf, key)
         return key.min(axis=(1, 2), initial=math.inf)
 
-    def seed_heap(self, start: int, pen: np.ndarray, push: Push) -> None:
-        """Offer the start's first members (every server and last unit) to `push`: the search's first step, public
+    def seed_heap(self, start: int, pen: np.ndarray, front: Frontier) -> None:
+        """Offer the start's first members (every server and last unit) to `front`: the search's first step, public
         so that variants of the loop in `chains` (`solvers/decompose/minimal.py`) reuse the steps."""
         f = self.first_members(np.array([start]))
         ks, ls = np.nonzero(f.usable[0])
         if not len(ks):
             return
         secs, dl, ul, joules = f.secs[0, 0, ls], f.dl[0, ks, ls], f.ul[0, ks, ls], f.joules[0, ks, ls]
-        self._push_all(secs, dl, ul, joules, np.full(len(ks), float(pen[start])), self.h[start, ls],
-                       self.h_lat[start, ls], ls == self.n - 1, push,
-                       lambda i: (int(ks[i]), ((start, 0, int(ls[i])),)))
+        self._offer_all(secs, dl, ul, joules, np.full(len(ks), float(pen[start])), self.h[start, ls],
+                        self.h_lat[start, ls], ls == self.n - 1, front, ks, (), np.full(len(ks), start), 0, ls)
 
-    def _offer(self, p: Partial, done: bool, push: Push) -> None:
-        end, last = p.path[-1][0], p.path[-1][2]
-        latency = p.secs + p.dl + p.ul + (0.0 if done else float(self.h_lat[end, last]))
-        if self.deadline_s is not None and latency > self.deadline_s:
-            return
-        push(self.value(p) + (0.0 if done else float(self.h[end, last])), done, p)
-
-    def _push_all(self, secs: np.ndarray, dl: np.ndarray, ul: np.ndarray, joules: np.ndarray, pens: np.ndarray,
-                  rest: np.ndarray, rest_lat: np.ndarray, done: np.ndarray, push: Push,
-                  tail: Callable[[int], tuple[int, tuple[Range, ...]]]) -> None:
-        """`_offer` for many new chains at once (flat arrays: their figures, the estimates of their rests, whether
-        each is complete; `tail(i)` gives chain i's server and path): the same keys and deadline test, the same
-        numbers (a complete chain's rest is 0)."""
+    def _offer_all(self, secs: np.ndarray, dl: np.ndarray, ul: np.ndarray, joules: np.ndarray, pens: np.ndarray,
+                   rest: np.ndarray, rest_lat: np.ndarray, done: np.ndarray, front: Frontier, servers: np.ndarray,
+                   prefix: tuple[Range, ...], nodes: np.ndarray, first: int, lasts: np.ndarray) -> None:
+        """Offer new chains to `front` (flat arrays: their figures, the estimates of their rests, whether each is
+        complete, and each one's server and new member (node, `first`, last) after `prefix`): the key is the value
+        so far plus the estimate of the rest (0 for a complete chain), and under a deadline a chain whose latency
+        with the latency estimate of its rest is past it is not offered."""
         rest = np.where(done, 0.0, rest)
         lat = secs + dl + ul
         if self.deadline_s is not None:
             keep = lat + np.where(done, 0.0, rest_lat) <= self.deadline_s
             if not keep.all():
-                idx = np.flatnonzero(keep)
-                secs, dl, ul, joules, pens, rest, done, lat = (x[idx] for x in (secs, dl, ul, joules, pens, rest,
-                                                                                  done, lat))
-                tail = (lambda t, ix: lambda i: t(int(ix[i])))(tail, idx)
+                secs, dl, ul, joules, pens, rest, done, lat, servers, nodes, lasts = (
+                    x[keep] for x in (secs, dl, ul, joules, pens, rest, done, lat, servers, nodes, lasts))
         key = ((lat if self.objective == "latency" else joules) + pens) + rest
-        for i, (f, d, a, b, c, e, pe) in enumerate(zip(key.tolist(), done.tolist(), secs.tolist(), dl.tolist(),
-                                                       ul.tolist(), joules.tolist(), pens.tolist(), strict=True)):
-            k, path = tail(i)
-            push(f, d, Partial(a, b, c, e, pe, k, path))
+        front.offer(key, done, np.stack([secs, dl, ul, joules, pens], axis=1), servers.tolist(), prefix,
+                    nodes.tolist(), first, lasts.tolist())
 
-    def expand(self, start: int, p: Partial, pen: np.ndarray, push: Push, cut: float, edges: bool) -> None:
-        """Offer every one-hop extension of `p` (a neighbour and its unit range) estimated within `cut`."""
+    def expand(self, start: int, p: Partial, pen: np.ndarray, front: Frontier, edges: bool) -> None:
+        """Offer every one-hop extension of `p` (a neighbour and its unit range) estimated within `front`'s bound."""
         fig, n = self.fig, self.n
         u, l, k = p.path[-1][0], p.path[-1][2], p.server
         v, free, row = self.out_links(u)
@@ -338,12 +290,11 @@ class Search:
             joules[:, -1] += ret_j[v]
         rest = self.h[v, j:]
         est = (secs + dl + ul if self.objective == "latency" else joules) + pens + rest
-        a, b = np.nonzero(usable & (est <= cut))
+        a, b = np.nonzero(usable & (est <= front.bound()))
         if not len(a):
             return
-        tails = v[a].tolist(), (j + b).tolist()
-        self._push_all(secs[a, b], dl[a, b], ul[a, b], joules[a, b], pens[a, 0], rest[a, b], self.h_lat[v[a], j + b],
-                       j + b == n - 1, push, lambda i: (k, (*p.path, (tails[0][i], j, tails[1][i]))))
+        self._offer_all(secs[a, b], dl[a, b], ul[a, b], joules[a, b], pens[a, 0], rest[a, b], self.h_lat[v[a], j + b],
+                        j + b == n - 1, front, np.full(len(a), k), p.path, v[a], j, j + b)
 
     def out_links(self, u: int) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[int, ...]]]:
         """u's out-neighbours, which of them a chain may take in as any member (neither an edge server nor a

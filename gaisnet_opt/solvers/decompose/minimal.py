@@ -14,14 +14,13 @@ no slower (docs/model.md §7.4).
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from gaisnet_opt.bounds.chain_search import Chain, Partial, Search
+from gaisnet_opt.bounds.chain_search import Chain, Search
+from gaisnet_opt.bounds.frontier import Frontier
 from gaisnet_opt.budget import Budget
 
 ROUNDING = 1e-9
@@ -48,24 +47,17 @@ class Listing:
 def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int, budget: Budget) -> Listing:
     """The minimal clusters from `start` within `limit`: at most `cap`, after at most `pops` expansions (where
     either stops, `cut` is the least estimate left: no cluster below it was missed)."""
-    heap: list[tuple[float, int, bool, Partial]] = []
-    tick = itertools.count()
     zeros = np.zeros(len(search.graph.ids))
     found: list[Chain] = []
     held: dict[int, list[frozenset[int]]] = {}  # found clusters' members, by their least node but the start
-    reach = limit + ROUNDING * abs(limit)
-
-    def push(f: float, done: bool, p: Partial) -> None:
-        if f <= reach:
-            heapq.heappush(heap, (f, next(tick), done, p))
-
-    search.seed_heap(start, zeros, push)  # the search's own steps: only the dominance test is added
+    front = Frontier(limit + ROUNDING * abs(limit))
+    search.seed_heap(start, zeros, front)  # the search's own steps: only the dominance test is added
     expanded = 0
-    while heap:
-        f, _, done, p = heap[0]
+    while front:
+        f, done = front.peek()
         if expanded >= pops or (done and len(found) >= cap):
             return Listing(start, tuple(found), limit, f)
-        heapq.heappop(heap)
+        _, _, p = front.pop()
         budget.tick()  # most pops are dominated partials, dropped without an expansion
         nodes = frozenset(v for v, _, _ in p.path)
         if any(h <= nodes for v in nodes for h in held.get(v, ())):
@@ -74,7 +66,7 @@ def minimal_chains(search: Search, start: int, limit: float, cap: int, pops: int
             found.append(search.complete(f, p, start))
             held.setdefault(min(nodes - {start}, default=start), []).append(nodes)
             continue
-        search.expand(start, p, zeros, push, reach, True)
+        search.expand(start, p, zeros, front, True)
         expanded += 1
         if expanded % CHECK_EVERY == 0:
             budget.check()  # an expansion pushes a whole neighbourhood: checked more often than by `tick`
