@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gaisnet_opt import SolveParams, solve
 from gaisnet_opt.bounds.floor import floor_value, floors
 from gaisnet_opt.checker import check
+from gaisnet_opt.cost import round_cost
 from gaisnet_opt.generator import generate
 from gaisnet_opt.result import Objective
 from gaisnet_opt.solvers.decompose import cells as cells_module
@@ -68,12 +69,17 @@ def test_the_joined_plan_is_feasible_for_the_whole_problem():
     assert sum(c.kind == "finetune" for c in plan.clusters) == 4
 
 
-def test_a_process_pool_and_a_map_only_executor_join_the_same_plan():
+def test_a_process_pool_and_a_map_only_executor_join_plans_of_the_same_latency():
+    """Both paths solve every cell to optimality; which of a cell's optimal plans they return depends on the first
+    incumbent, a local search bounded by time (so on the host's load), hence the values are compared."""
     scenario = with_clusters(_city(160, 7), 3)
-    pooled, _ = solve_cells(scenario, LATENCY, 20.0, workers=2)
+    pooled, first = solve_cells(scenario, LATENCY, 20.0, workers=2)
     mapped, results = solve_cells(scenario, LATENCY, 20.0, executor=MapOnly())
-    assert pooled is not None and pooled == mapped
-    assert len(results) > 1 and not check(scenario, mapped)
+    assert pooled is not None and mapped is not None and len(results) > 1
+    assert not check(scenario, pooled) and not check(scenario, mapped)
+    assert all(r.gap is not None and r.gap <= 1e-6 for r in first + results)
+    assert [r.objective for r in first] == pytest.approx([r.objective for r in results], rel=1e-6)
+    assert round_cost(scenario, pooled).latency_s == pytest.approx(round_cost(scenario, mapped).latency_s, rel=1e-6)
 
 
 def test_a_cell_whose_decomposition_finds_nothing_falls_back_on_local_search(monkeypatch):
@@ -98,7 +104,6 @@ def test_solve_goes_by_cells_at_city_scale_bounded_by_the_whole_problems_floor(m
 def test_the_border_repair_never_slows_the_join_and_keeps_it_feasible():
     from gaisnet_opt.bounds.start_bounds import StartBounds
     from gaisnet_opt.budget import Budget
-    from gaisnet_opt.cost import round_cost
 
     scenario = with_clusters(_city(160, 7), 3)
     plan, _ = solve_cells(scenario, LATENCY, 5.0, executor=MapOnly())
