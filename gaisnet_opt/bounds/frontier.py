@@ -39,8 +39,8 @@ class Partial:
 
 @dataclass
 class Batch:
-    """One expansion's children, sorted by key (ties by offer position): their figures, and each child's path
-    as `prefix` plus (node, `first`, last), its server `server` (one for all, or one each)."""
+    """One expansion's children in offer order, with `order` their positions by key (ties by position): their keys,
+    whether each is complete, figures, server, and path (`prefix` plus (node, `first`, last))."""
 
     keys: list[float]
     done: list[bool]
