@@ -89,8 +89,9 @@ class Frontier:
 
     def offer(self, keys: np.ndarray, done: np.ndarray, figures: np.ndarray, servers: list[int],
               prefix: tuple[Range, ...], nodes: list[int], first: int, lasts: list[int]) -> None:
-        """Children in offer order (`figures` [child, secs/dl/ul/joules/pen]); those above `bound` as it stands
-        when each is offered are dropped (the cap-th cheapest complete key decides, whatever the order)."""
+        """Children in offer order (`figures` [child, secs/dl/ul/joules/pen]); those above `bound`, with this
+        batch's complete children counted among the cheapest, are dropped: none would be popped before the cap-th
+        complete chain, so the pops up to it are those of a heap that pruned child by child."""
         rank = self._rank
         self._rank += len(keys)
         keep = keys <= self.bound()

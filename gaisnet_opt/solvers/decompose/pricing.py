@@ -70,7 +70,8 @@ class _Round:
 @dataclass
 class Pricer:
     """Pricing searches over one scenario's start points (`sb`'s graph), `budget` checked inside each; `home`:
-    a request whose search is cut without a column is searched again with its own sweep (the way home in it)."""
+    a request whose search is cut without a column is searched again with its own sweep (the way home in it), and
+    by that sweep first in later rounds (`_homed`)."""
 
     sb: StartBounds
     budget: Budget | None = None
